@@ -1,0 +1,64 @@
+import math
+
+import numpy as np
+import pytest
+
+from vaelib.params import ParameterError
+from vaelib.training import KeepBestWeights, StopOnNonFiniteLoss, TrainingConfig, TrainingDivergedError, train_vae
+
+
+def small_config(**overrides):
+    return TrainingConfig(**{"epochs": 2, "batch_size": 32, "codings_size": 4, "hidden_units": (32, 16),
+                             "seed": 5, **overrides})
+
+
+def test_training_is_reproducible(sample_images):
+    images = sample_images[0][:96]
+    _, first = train_vae(images[:64], images[64:], small_config(), print_every=0)
+    _, second = train_vae(images[:64], images[64:], small_config(), print_every=0)
+    assert first["loss"] == second["loss"] and first["val_loss"] == second["val_loss"]
+    _, other_seed = train_vae(images[:64], images[64:], small_config(seed=6), print_every=0)
+    assert other_seed["loss"] != first["loss"]
+
+
+def test_history_records_the_best_epoch(tiny_model):
+    _, history, config = tiny_model
+    assert len(history["loss"]) == config.epochs
+    best = int(np.argmin(history["val_loss"])) + 1
+    assert history["best_epoch"] == best and history["best_val_loss"] == min(history["val_loss"])
+
+
+def test_nan_pixels_fail_before_training(sample_images):
+    images = sample_images[0][:64].copy()
+    images[3, 4, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        train_vae(images, images, small_config())
+
+
+def test_uint8_scale_pixels_fail_before_training(sample_images):
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
+        train_vae(sample_images[0][:8] * 255, sample_images[0][:8], small_config())
+
+
+@pytest.mark.parametrize("field", ["epochs", "batch_size", "codings_size"])
+def test_non_positive_config_is_rejected(field):
+    with pytest.raises(ParameterError, match=field):
+        small_config(**{field: 0})
+
+
+def test_divergence_raises_a_clear_error():
+    with pytest.raises(TrainingDivergedError, match="epoch 3.*Nothing was saved"):
+        StopOnNonFiniteLoss().on_epoch_end(2, {"loss": math.nan})
+
+
+def test_keep_best_weights_restores_the_best_epoch(tiny_model):
+    model = tiny_model[0]
+    keeper = KeepBestWeights()
+    keeper.set_model(model)
+    original = [w.copy() for w in model.get_weights()]
+    keeper.on_epoch_end(0, {"val_loss": 0.5})
+    model.set_weights([w + 1 for w in original])
+    keeper.on_epoch_end(1, {"val_loss": 0.7})  # worse: not kept
+    keeper.on_train_end()
+    assert keeper.best_epoch == 1
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), original))

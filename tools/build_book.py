@@ -1,0 +1,127 @@
+"""Build the book: execute every chapter with papermill, validate with nbval, render with Jupyter Book.
+
+Usage: ``python tools/build_book.py --profile quick`` (``make book PROFILE=quick`` calls this).
+
+Steps, each of which must succeed before the next starts:
+
+1. check the profile's parameters (unknown names or bad values stop the build at once);
+2. stage the book sources in ``_build/src`` and execute ``notebooks/*.ipynb`` into it, in order,
+   with a clean run directory ``_build/src/runs/<profile>``;
+3. re-execute the executed notebooks with nbval and compare the outputs of the cells tagged
+   ``nbval-check-output`` (shapes, thresholds, metrics);
+4. build the HTML with execution off and warnings as errors, then publish it to ``_build/html``.
+
+A failure anywhere leaves the previously published ``_build/html`` untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+SRC = BUILD / "src"
+HTML = BUILD / "html"
+
+
+def load_profile(name: str) -> dict:
+    from vaelib.params import CourseParameters
+
+    path = ROOT / "profiles" / f"{name}.yml"
+    if not path.is_file():
+        choices = sorted(p.stem for p in (ROOT / "profiles").glob("*.yml"))
+        sys.exit(f"Unknown profile {name!r}: there is no {path.relative_to(ROOT)}. Choose one of {choices}.")
+    params = yaml.safe_load(path.read_text()) or {}
+    params["run_dir"] = f"../runs/{name}"
+    CourseParameters.from_mapping(params)  # raises ParameterError naming the problem
+    return params
+
+
+def stage_sources() -> None:
+    if SRC.exists():
+        shutil.rmtree(SRC)
+    (SRC / "notebooks").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, SRC / name)
+    shutil.copytree(ROOT / "book", SRC / "book")
+
+
+def tidy_for_the_page(path: Path) -> None:
+    """Show the parameters once: hide the parameters and injected cells, keep the checked table."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            cell["metadata"]["tags"] = tags
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def run_quietly(cmd: list[str], what: str, **kwargs) -> None:
+    """Run ``cmd``; show its output only if it fails (kernels print start-up noise on stderr)."""
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        print(done.stdout[-20000:], done.stderr[-20000:], sep="\n", file=sys.stderr)
+        raise RuntimeError(f"{what} failed (exit status {done.returncode}); its output is above.")
+
+
+def execute(params: dict) -> None:
+    papermill = Path(sys.executable).parent / "papermill"
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        out = SRC / "notebooks" / notebook.name
+        start = time.perf_counter()
+        print(f"  executing {notebook.name} ...", end=" ", flush=True)
+        run_quietly([str(papermill), str(notebook), str(out), "--cwd", str(out.parent), "--no-progress-bar",
+                     "-y", json.dumps(params)], f"executing {notebook.name}")
+        tidy_for_the_page(out)
+        print(f"{time.perf_counter() - start:.0f} s", flush=True)
+
+
+def validate() -> None:
+    cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
+           "--rootdir", str(SRC), str(SRC / "notebooks")]
+    subprocess.run(cmd, check=True, cwd=SRC)
+
+
+def render() -> None:
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    run_quietly([str(jupyter_book), "build", str(SRC), "--warningiserror", "--keep-going"], "jupyter-book build")
+    if HTML.exists():
+        shutil.rmtree(HTML)
+    shutil.copytree(SRC / "_build" / "html", HTML)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="full", help="profiles/<name>.yml (default: full)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    params = load_profile(args.profile)
+    print(f"[1/3] executing the chapters, profile {args.profile!r} ({params})")
+    stage_sources()
+    try:
+        execute(params)
+        print("[2/3] validating the executed notebooks with nbval")
+        validate()
+        print("[3/3] building the HTML")
+        render()
+    except Exception as exc:  # report briefly; papermill's message holds the cell's error
+        print(f"\nBook build FAILED: {exc}\nNothing was published; {HTML.relative_to(ROOT)} is unchanged.", file=sys.stderr)
+        return 1
+    metrics = json.loads((SRC / "runs" / args.profile / "metrics.json").read_text())
+    print(f"\nTest accuracy at the validation-chosen threshold: {metrics['test_accuracy']:.4f} "
+          f"(seed 0.90275); AUROC {metrics['auroc']:.4f}")
+    print(f"Book built in {time.perf_counter() - start:.0f} s: {HTML.relative_to(ROOT)}/index.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Figures. Every helper takes plain arrays and returns a :class:`matplotlib.figure.Figure`.
+
+Figures are built without pyplot's global state, so nothing is shown twice or leaked; in a
+notebook, make the figure the cell's last expression to display it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+#: One colour per threshold, shared by every threshold plot (colour-blind-safe palette).
+THRESHOLD_COLOURS = ("#009E73", "#56B4E9", "#CC79A7", "#0072B2", "#D55E00", "#E69F00", "#000000")
+GROUP_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#8172B3")
+
+
+def _images(images, name="images") -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{name} must have shape (n, 28, 28), got {images.shape}.")
+    return images
+
+
+def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None) -> Figure:
+    """Images ``(n, 28, 28)`` in a grid of ``n_cols`` columns, optional per-image titles."""
+    images = _images(images)
+    n = len(images)
+    n_cols = max(1, min(n_cols, n))
+    n_rows = math.ceil(n / n_cols)
+    fig = Figure(figsize=(1.1 * n_cols, 1.1 * n_rows + (0.5 if title else 0) + (0.3 * n_rows if titles else 0)),
+                 layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i], cmap="binary", vmin=0, vmax=1 if images.dtype != np.uint8 else 255)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def reconstruction_grid(images, reconstructions, n: int = 30, n_cols: int = 10, title: str | None = None) -> Figure:
+    """The first ``n`` images (odd rows) above their reconstructions (even rows)."""
+    images, reconstructions = _images(images), _images(reconstructions, "reconstructions")
+    n = min(n, len(images))
+    n_cols = max(1, min(n_cols, n))
+    blocks = math.ceil(n / n_cols)
+    fig = Figure(figsize=(1.0 * n_cols, 2.1 * blocks + (0.5 if title else 0)), layout="constrained")
+    axes = fig.subplots(2 * blocks, n_cols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    for i in range(n):
+        row, col = 2 * (i // n_cols), i % n_cols
+        axes[row, col].imshow(images[i], cmap="binary", vmin=0, vmax=1)
+        axes[row + 1, col].imshow(reconstructions[i], cmap="binary", vmin=0, vmax=1)
+    for block in range(blocks):
+        axes[2 * block, 0].set_ylabel("input", fontsize=9)
+        axes[2 * block + 1, 0].set_ylabel("recon.", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def pixel_profile(image, reconstruction, title: str | None = None) -> Figure:
+    """The 784 pixels of one image and its reconstruction as 1-D curves; the gap between them
+    (the reconstruction error) is shaded. Both curves come from the *same* image."""
+    image, reconstruction = np.asarray(image), np.asarray(reconstruction)
+    if image.shape != (28, 28) or reconstruction.shape != (28, 28):
+        raise ValueError(f"image and reconstruction must be (28, 28), got {image.shape} and {reconstruction.shape}.")
+    x = np.arange(28 * 28)
+    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(x, image.ravel(), color="#C44E52", lw=1, label="input")
+    ax.plot(x, reconstruction.ravel(), color="#55A868", lw=1, label="reconstruction")
+    ax.fill_between(x, reconstruction.ravel(), image.ravel(), color="#4C72B0", alpha=0.35, label="error")
+    mae = float(np.abs(image - reconstruction).mean())
+    ax.set_xlabel("pixel index (row-major, 0-783)")
+    ax.set_ylabel("intensity (0 = white, 1 = black)")
+    ax.set_xlim(0, 783)
+    ax.set_title((title + "  " if title else "") + f"(MAE = {mae:.4f})")
+    ax.legend(loc="upper right", ncols=3)
+    return fig
+
+
+def score_histogram(scores_by_group: dict, thresholds: dict | None = None, xlabel: str = "score",
+                    bins: int = 80, title: str | None = None) -> Figure:
+    """Overlaid histograms of 1-D scores (one per named group) with vertical threshold lines.
+
+    ``scores_by_group``: ``{label: (n,) array}``; ``thresholds``: ``{label: float}``.
+    """
+    groups = {k: np.asarray(v, dtype=float).ravel() for k, v in scores_by_group.items()}
+    if not groups or any(v.size == 0 for v in groups.values()):
+        raise ValueError("score_histogram needs at least one non-empty group of scores.")
+    every = np.concatenate(list(groups.values()))
+    edges = np.histogram_bin_edges(every, bins=bins)
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax = fig.subplots()
+    for (label, values), colour in zip(groups.items(), GROUP_COLOURS):
+        ax.hist(values, bins=edges, alpha=0.55, color=colour, label=f"{label} (n = {values.size})")
+    for (label, value), colour in zip((thresholds or {}).items(), THRESHOLD_COLOURS):
+        ax.axvline(value, color=colour, lw=1.8, ls="--", label=f"{label} = {value:.4f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("number of images")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def training_curves(history: dict) -> Figure:
+    """Training and validation loss per epoch, with the best validation epoch marked."""
+    loss, val_loss = history.get("loss", []), history.get("val_loss", [])
+    if not loss:
+        raise ValueError("history has no 'loss' values.")
+    epochs = np.arange(1, len(loss) + 1)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(epochs, loss, label="training loss")
+    if val_loss:
+        ax.plot(epochs, val_loss, label="validation loss")
+    best = history.get("best_epoch")
+    if best:
+        ax.axvline(best, color="grey", ls=":", label=f"best validation epoch ({best})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per pixel (BCE + KL/784, nats)")
+    ax.legend()
+    return fig
+
+
+def confusion_figure(confusion, title: str | None = None, labels=("normal", "anomaly")) -> Figure:
+    """A 2x2 confusion matrix as an annotated heat map: rows true class, columns predicted."""
+    cm = np.asarray(confusion)
+    if cm.shape != (2, 2):
+        raise ValueError(f"confusion must be 2x2, got {cm.shape}.")
+    fig = Figure(figsize=(3.6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(cm, cmap="Blues")
+    for (r, c), value in np.ndenumerate(cm):
+        ax.text(c, r, f"{value}", ha="center", va="center",
+                color="white" if value > cm.max() / 2 else "black", fontsize=12)
+    ax.set_xticks([0, 1], labels)
+    ax.set_yticks([0, 1], labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,141 @@
+"""The run directory: what chapter 02 trains, and what later chapters read instead of retraining.
+
+A run directory holds:
+
+* ``config.json``: the :class:`~vaelib.params.CourseParameters` and the training config;
+* ``model.keras``: the trained VAE (best-validation weights);
+* ``history.json``: per-epoch losses, best epoch, training seconds;
+* ``scores.npz``: cached scores of the training, validation and test images;
+* ``thresholds.json`` and ``metrics.json``: written by chapters 04 and 05.
+
+Files are written atomically (to a temporary name, then renamed), so a crash or a bad input never
+leaves a half-written run behind and never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vaelib.model import VAE, load_vae, save_vae
+from vaelib.params import CourseParameters
+from vaelib.scores import SCORES
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.json"
+SCORES_FILE = "scores.npz"
+#: Parameters that must match between the saved run and the chapter reading it.
+MUST_MATCH = ("normal_classes", "anomaly_classes", "epochs", "batch_size", "codings_size", "seed")
+
+
+class RunNotFoundError(FileNotFoundError):
+    """The run directory holds no trained model yet."""
+
+
+class RunMismatchError(ValueError):
+    """The saved run was trained with other parameters than the chapter asks for."""
+
+
+def write_json(path: str | os.PathLike, data) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n")
+    os.replace(tmp, path)
+
+
+def save_run(run_dir, model: VAE, history: dict, params: CourseParameters, training: dict) -> Path:
+    """Save a freshly trained model with its history and config; drop caches of an older model."""
+    path = Path(run_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in (SCORES_FILE, "thresholds.json", "metrics.json"):
+        (path / stale).unlink(missing_ok=True)
+    save_vae(model, path / MODEL_FILE)
+    write_json(path / HISTORY_FILE, history)
+    write_json(path / CONFIG_FILE, {"parameters": params.to_dict(), "training": training})
+    return path
+
+
+def _fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Run:
+    """A saved run. ``model`` is loaded on first use; ``scores`` are computed once and cached."""
+
+    path: Path
+    config: dict
+    history: dict
+    _model: VAE | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> VAE:
+        if self._model is None:
+            self._model = load_vae(self.path / MODEL_FILE)
+        return self._model
+
+    def scores(self, split, score: str = "mae") -> dict[str, np.ndarray]:
+        """Scores ``{"train", "valid", "test"}`` of ``split``'s images, each ``(n,)`` float32.
+
+        Computed once per model and score name, then read from ``scores.npz`` (the cache is keyed
+        by the model file's SHA-256, so retraining invalidates it).
+        """
+        if score not in SCORES:
+            raise ValueError(f"Unknown score {score!r}; choose from {sorted(SCORES)}.")
+        cache = self.path / SCORES_FILE
+        key = _fingerprint(self.path / MODEL_FILE)
+        stored = {}
+        if cache.is_file():
+            with np.load(cache) as npz:
+                stored = {name: npz[name] for name in npz.files}
+            if str(stored.get("model_sha256", "")) != key:
+                stored = {}
+        names = {part: f"{score}/{part}" for part in ("train", "valid", "test")}
+        images = {"train": split.train_images, "valid": split.valid_images, "test": split.test_images}
+        if not all(n in stored and len(stored[n]) == len(images[p]) for p, n in names.items()):
+            for part, name in names.items():
+                stored[name] = SCORES[score](self.model, images[part])
+            stored["model_sha256"] = np.array(key)
+            tmp = cache.with_name("scores.partial.npz")
+            np.savez(tmp, **stored)
+            os.replace(tmp, cache)
+        return {part: stored[name] for part, name in names.items()}
+
+    def write_json(self, name: str, data) -> Path:
+        """Write ``data`` to ``<run_dir>/<name>`` atomically; return the path."""
+        write_json(self.path / name, data)
+        return self.path / name
+
+
+def load_run(params: CourseParameters) -> Run:
+    """Open the run in ``params.run_dir``, checking it was trained with the same parameters.
+
+    Raises:
+        RunNotFoundError: no trained model there; the message says how to train one.
+        RunMismatchError: it was trained with other classes, epochs, etc.; the message lists them.
+    """
+    path = Path(params.run_dir)
+    if not (path / MODEL_FILE).is_file() or not (path / CONFIG_FILE).is_file():
+        raise RunNotFoundError(
+            f"No trained model in run_dir {str(path)!r}. Chapters 03-06 read the model that chapter "
+            "02 trains: run notebooks/02_training.ipynb first with the same parameters, e.g.\n"
+            f"  papermill notebooks/02_training.ipynb out.ipynb --cwd notebooks -p run_dir {params.run_dir}"
+        )
+    config = json.loads((path / CONFIG_FILE).read_text())
+    saved = config["parameters"]
+    asked = params.to_dict()
+    differ = [f"{k}: saved {saved.get(k)!r}, asked {asked[k]!r}" for k in MUST_MATCH if saved.get(k) != asked[k]]
+    if differ:
+        raise RunMismatchError(
+            f"The run in {str(path)!r} was trained with other parameters ({'; '.join(differ)}). "
+            "Re-run chapter 02 with these parameters, or point run_dir at another folder."
+        )
+    history = json.loads((path / HISTORY_FILE).read_text())
+    return Run(path=path, config=config, history=history)

@@ -1,0 +1,161 @@
+"""Train a :class:`~vaelib.model.VAE` reproducibly, keeping the best-validation weights."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+
+from vaelib.model import VAE
+from vaelib.params import ParameterError, positive_int
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train. The defaults are the seed notebook's settings.
+
+    ``learning_rate`` is RMSprop's (Keras default 0.001). ``steps_per_execution`` runs that many
+    batches per call into the compiled graph: it changes speed only, never the result.
+    """
+
+    epochs: int = 100
+    batch_size: int = 128
+    codings_size: int = 16
+    hidden_units: tuple[int, ...] = (256, 128, 64)
+    activation: str = "selu"
+    learning_rate: float = 0.001
+    seed: int = 42
+    steps_per_execution: int = 32
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "codings_size", "steps_per_execution"):
+            object.__setattr__(self, name, positive_int(getattr(self, name), name))
+        units = tuple(positive_int(u, "hidden_units") for u in self.hidden_units)
+        if not units:
+            raise ParameterError("hidden_units is empty; give at least one layer width.")
+        object.__setattr__(self, "hidden_units", units)
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
+            raise ParameterError(f"learning_rate={self.learning_rate!r} must be a number > 0.")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["hidden_units"] = list(self.hidden_units)
+        return out
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Remember the weights of the epoch with the lowest ``val_loss``; restore them at the end.
+
+    This is what the seed's ``ModelCheckpoint(save_best_only=True)`` meant to do, without writing
+    the model to disk every time the loss improves. ``best_epoch`` is 1-based.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss", math.inf)
+        if loss < self.best_loss:
+            self.best_loss, self.best_epoch = loss, epoch + 1
+            self.best_weights = [w.copy() for w in self.model.get_weights()]
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raise :class:`TrainingDivergedError` as soon as an epoch's loss is NaN or infinite."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in ("loss", "val_loss"):
+            value = (logs or {}).get(key)
+            if value is not None and not math.isfinite(value):
+                raise TrainingDivergedError(
+                    f"Training diverged: {key} is {value} at epoch {epoch + 1}. Nothing was saved, "
+                    "so an earlier run in run_dir is untouched. Lower the learning rate, or check "
+                    "that pixels are scaled to [0, 1]."
+                )
+
+
+class EpochPrinter(keras.callbacks.Callback):
+    """Print one short line every ``every`` epochs (and the last): no progress-bar spam."""
+
+    def __init__(self, every: int = 10):
+        super().__init__()
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        total = self.params.get("epochs", 0)
+        if (epoch + 1) % self.every == 0 or epoch + 1 == total:
+            logs = logs or {}
+            print(f"epoch {epoch + 1:>3}/{total}  loss {logs.get('loss', float('nan')):.4f}  "
+                  f"val_loss {logs.get('val_loss', float('nan')):.4f}")
+
+
+def check_training_images(images, name: str) -> np.ndarray:
+    """float32 ``(n, 28, 28)``, finite, in ``[0, 1]``, at least one image; else a clear error."""
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+        raise ValueError(f"{name} must have shape (n, 28, 28) with n > 0, got {images.shape}.")
+    images = images.astype(np.float32, copy=False)
+    if not np.isfinite(images).all():
+        raise ValueError(f"{name} contains NaN or infinite pixels; clean the data before training.")
+    if images.min() < 0 or images.max() > 1:
+        raise ValueError(f"{name} has pixels outside [0, 1]; divide uint8 images by 255.")
+    return images
+
+
+def set_determinism(seed: int) -> None:
+    """Seed Python, NumPy and the backend, and ask TensorFlow for deterministic kernels."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10):
+    """Train a VAE on normal images; return ``(model, history)``.
+
+    ``history`` is a dict of per-epoch lists (``loss``, ``val_loss``) plus ``best_epoch`` (1-based),
+    ``best_val_loss`` and ``seconds`` (wall time of ``fit``). The returned model holds the weights
+    of the best validation epoch. Inputs are checked before any work starts. ``print_every=0``
+    prints nothing.
+    """
+    train_images = check_training_images(train_images, "train_images")
+    valid_images = check_training_images(valid_images, "valid_images")
+    set_determinism(config.seed)
+    model = VAE(config.codings_size, config.hidden_units, config.activation, seed=config.seed)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=config.learning_rate),
+        loss="binary_crossentropy",
+        steps_per_execution=config.steps_per_execution,
+    )
+    best = KeepBestWeights()
+    callbacks = [StopOnNonFiniteLoss(), best] + ([EpochPrinter(print_every)] if print_every else [])
+    start = time.perf_counter()
+    fit = model.fit(
+        train_images,
+        train_images,
+        validation_data=(valid_images, valid_images),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    history.update(best_epoch=best.best_epoch, best_val_loss=float(best.best_loss),
+                   seconds=time.perf_counter() - start)
+    return model, history
