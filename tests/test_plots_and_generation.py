@@ -39,7 +39,9 @@ def test_histogram_rejects_empty_groups():
 def test_grids_and_curves_return_figures():
     assert isinstance(plots.image_grid(IMAGES, n_cols=4, titles=list("abcdefghijkl")), Figure)
     fig = plots.reconstruction_grid(IMAGES, IMAGES, n=12, n_cols=6)
-    assert len(fig.axes) == 4 * 6
+    mosaic = fig.axes[0].images[0].get_array()
+    assert mosaic.shape == (4 * 30 - 2, 6 * 30 - 2)  # 2 blocks of (input, reconstruction) rows
+    assert np.array_equal(mosaic[30:58, 0:28], IMAGES[0]) and np.array_equal(mosaic[60:88, 0:28], IMAGES[6])
     curves = plots.training_curves({"loss": [0.5, 0.4], "val_loss": [0.45, 0.41], "best_epoch": 2})
     assert axes_labels(curves)[0][0] == "epoch"
     cm = plots.confusion_figure([[5, 1], [1, 1]])
