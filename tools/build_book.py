@@ -55,8 +55,16 @@ def stage_sources() -> None:
 
 
 def tidy_for_the_page(path: Path) -> None:
-    """Show the parameters once: hide the parameters and injected cells, keep the checked table."""
+    """Show the parameters once: hide the parameters and injected cells, keep the checked table.
+
+    Also refuse a page with stderr output (warnings, log lines): students should never see them.
+    """
     nb = json.loads(path.read_text())
+    noisy = [i for i, cell in enumerate(nb["cells"]) for out in cell.get("outputs", [])
+             if out.get("output_type") == "stream" and out.get("name") == "stderr"]
+    if noisy:
+        raise RuntimeError(f"{path.name}: cells {noisy} wrote to stderr (warnings or log lines); "
+                           "silence them at the source so that the page stays clean.")
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
