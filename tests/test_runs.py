@@ -65,3 +65,24 @@ def test_retraining_drops_stale_caches(saved_run, small_split, tiny_model):
 def test_unknown_score_is_named(saved_run, small_split):
     with pytest.raises(ValueError, match="Unknown score 'elbo'"):
         load_run(saved_run).scores(small_split, score="elbo")
+
+
+def test_train_or_load_reuses_an_identical_run(saved_run, tiny_model, monkeypatch, capsys):
+    from vaelib import training
+
+    _, history, config = tiny_model
+    monkeypatch.setattr(training, "train_vae", lambda *a, **k: pytest.fail("retrained an identical run"))
+    model, loaded = runs.train_or_load(saved_run, None, None, config, print_every=1)
+    assert loaded["loss"] == history["loss"] and model.codings_size == config.codings_size
+    assert capsys.readouterr().out.count("epoch ") == config.epochs
+
+
+def test_train_or_load_retrains_when_the_config_differs(saved_run, tiny_model, monkeypatch):
+    from vaelib import training
+
+    _, _, config = tiny_model
+    monkeypatch.setattr(training, "train_vae", lambda *a, **k: "trained")
+    other = training.TrainingConfig(**{**config.to_dict(), "learning_rate": 0.01})
+    assert runs.train_or_load(saved_run, None, None, other) == "trained"
+    faster = training.TrainingConfig(**{**config.to_dict(), "steps_per_execution": 1})  # speed only: reused
+    assert runs.train_or_load(saved_run, None, None, faster) != "trained"

@@ -62,3 +62,9 @@ def test_keep_best_weights_restores_the_best_epoch(tiny_model):
     keeper.on_train_end()
     assert keeper.best_epoch == 1
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), original))
+
+
+@pytest.mark.parametrize("field, value", [("jit_compile", "yes"), ("deterministic", 1), ("steps_per_execution", 0)])
+def test_speed_settings_are_validated(field, value):
+    with pytest.raises(ParameterError, match=field):
+        small_config(**{field: value})

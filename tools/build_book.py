@@ -54,6 +54,47 @@ def stage_sources() -> None:
     shutil.copytree(ROOT / "book", SRC / "book")
 
 
+EDITIONS = ("instructor", "student")
+
+
+def set_edition(edition: str) -> None:
+    """The student edition hides every exercise's solution: sphinx-exercise's ``hide_solutions``.
+
+    Only the staged ``_build/src/_config.yml`` changes; the repository's stays as it is.
+    """
+    if edition not in EDITIONS:
+        sys.exit(f"Unknown edition {edition!r}; choose one of {list(EDITIONS)}.")
+    if edition == "student":
+        path = SRC / "_config.yml"
+        config = yaml.safe_load(path.read_text())
+        config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
+def strip_solutions() -> None:
+    """Student edition: drop the ``{solution}`` blocks from the staged notebooks too.
+
+    ``hide_solutions`` removes them from the HTML; this keeps them out of the pages' ``.ipynb``
+    downloads. A block runs from its opening fence to the next line holding the same fence.
+    """
+    for path in sorted((SRC / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            kept, fence = [], None
+            for line in "".join(cell["source"]).split("\n"):
+                if fence is None and line.lstrip("`:").startswith("{solution}") and line[:1] in "`:":
+                    fence = line[: len(line) - len(line.lstrip(line[0]))]
+                elif fence is not None:
+                    if line.strip() == fence:
+                        fence = None
+                else:
+                    kept.append(line)
+            cell["source"] = "\n".join(kept)
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def tidy_for_the_page(path: Path) -> None:
     """Show the parameters once: hide the parameters and injected cells, keep the checked table.
 
@@ -110,15 +151,20 @@ def render() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="full", help="profiles/<name>.yml (default: full)")
+    parser.add_argument("--edition", default="instructor", choices=EDITIONS,
+                        help="student: build without the exercises' solutions (default: instructor)")
     args = parser.parse_args()
     start = time.perf_counter()
     params = load_profile(args.profile)
-    print(f"[1/3] executing the chapters, profile {args.profile!r} ({params})")
+    print(f"[1/3] executing the chapters, profile {args.profile!r}, {args.edition} edition ({params})")
     stage_sources()
+    set_edition(args.edition)
     try:
         execute(params)
         print("[2/3] validating the executed notebooks with nbval")
         validate()
+        if args.edition == "student":
+            strip_solutions()
         print("[3/3] building the HTML")
         render()
     except Exception as exc:  # report briefly; papermill's message holds the cell's error

@@ -12,6 +12,7 @@ One module per idea, plain NumPy arrays between them:
 * :mod:`vaelib.plots`       figures
 * :mod:`vaelib.generation`  new images from the decoder
 * :mod:`vaelib.runs`        the run directory shared by the chapters
+* :mod:`vaelib.exercises`   self-checks for the exercises (✓ or a hint)
 """
 
 import os

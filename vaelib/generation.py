@@ -17,8 +17,8 @@ def interpolate_grid(corners, rows: int, cols: int) -> np.ndarray:
 
     ``corners``: ``(r, c, d)`` codings laid out on an ``r x c`` grid (``r, c >= 2``). Returns
     ``(rows * cols, d)``: the codings of a ``rows x cols`` grid spanning the same square, row by
-    row. (The seed notebook did this with ``tf.image.resize``, whose default does not keep the
-    corners.)
+    row, evenly spaced. (The seed notebook did this with ``tf.image.resize``, whose half-pixel
+    alignment spaces the steps unevenly: shorter at the edges than inside.)
     """
     corners = np.asarray(corners, dtype=np.float32)
     if corners.ndim != 3 or corners.shape[0] < 2 or corners.shape[1] < 2:

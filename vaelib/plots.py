@@ -38,17 +38,28 @@ def _mosaic(rows_of_images, pad: int = 2) -> np.ndarray:
     return out
 
 
-def _show_mosaic(fig, mosaic):
+def _show_mosaic(fig, mosaic, xlabel: str | None = None, ylabel: str | None = None):
+    """Draw the mosaic without ticks or frame; keep the axis labels when given."""
     ax = fig.subplots()
     ax.imshow(mosaic, cmap="binary", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
+    if xlabel is None and ylabel is None:
+        ax.set_axis_off()
+        return ax
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel(xlabel or "")
+    ax.set_ylabel(ylabel or "")
     return ax
 
 
-def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None) -> Figure:
+def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None,
+               xlabel: str | None = None, ylabel: str | None = None) -> Figure:
     """Images ``(n, 28, 28)`` (floats in [0, 1] or uint8) in a grid of ``n_cols`` columns.
 
-    ``titles``: optional list of ``n`` short strings, written above the images.
+    ``titles``: optional list of ``n`` short strings, written above the images; ``xlabel`` and
+    ``ylabel``: optional axis labels that say what runs along the grid.
     """
     images = _images(images)
     if images.dtype == np.uint8:
@@ -58,9 +69,9 @@ def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None) 
     n_rows = math.ceil(n / n_cols)
     pad = 14 if titles is not None else 2
     rows = [images[r * n_cols:(r + 1) * n_cols] for r in range(n_rows)]
-    fig = Figure(figsize=(1.1 * n_cols, 1.1 * n_rows * (28 + pad) / 30 + (0.4 if title else 0)),
-                 layout="constrained")
-    ax = _show_mosaic(fig, _mosaic(rows, pad=pad))
+    fig = Figure(figsize=(1.1 * n_cols, 1.1 * n_rows * (28 + pad) / 30 + (0.4 if title else 0)
+                          + (0.3 if xlabel else 0)), layout="constrained")
+    ax = _show_mosaic(fig, _mosaic(rows, pad=pad), xlabel, ylabel)
     if titles is not None:
         for i, text in enumerate(titles[:n]):
             ax.text((i % n_cols) * (28 + pad) + 14, (i // n_cols) * (28 + pad) - 1, str(text),
@@ -71,8 +82,12 @@ def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None) 
     return fig
 
 
-def reconstruction_grid(images, reconstructions, n: int = 30, n_cols: int = 10, title: str | None = None) -> Figure:
-    """The first ``n`` images (odd rows, "input") above their reconstructions (even rows)."""
+def reconstruction_grid(images, reconstructions, n: int = 30, n_cols: int = 10, title: str | None = None,
+                        xlabel: str | None = None) -> Figure:
+    """The first ``n`` images (odd rows, "input") above their reconstructions (even rows).
+
+    Rows are labelled "input" and "recon."; ``xlabel`` optionally says which images these are.
+    """
     images, reconstructions = _images(images), _images(reconstructions, "reconstructions")
     n = min(n, len(images))
     n_cols = max(1, min(n_cols, n))
@@ -80,8 +95,9 @@ def reconstruction_grid(images, reconstructions, n: int = 30, n_cols: int = 10, 
     rows = []
     for b in range(blocks):
         rows += [images[b * n_cols:min(n, (b + 1) * n_cols)], reconstructions[b * n_cols:min(n, (b + 1) * n_cols)]]
-    fig = Figure(figsize=(0.75 * n_cols + 0.8, 1.55 * blocks + (0.4 if title else 0)), layout="constrained")
-    ax = _show_mosaic(fig, _mosaic(rows))
+    fig = Figure(figsize=(0.75 * n_cols + 0.8, 1.55 * blocks + (0.4 if title else 0) + (0.3 if xlabel else 0)),
+                 layout="constrained")
+    ax = _show_mosaic(fig, _mosaic(rows), xlabel)
     for r in range(2 * blocks):
         ax.text(-4, r * 30 + 14, "input" if r % 2 == 0 else "recon.", ha="right", va="center", fontsize=8)
     if title:

@@ -139,3 +139,44 @@ def load_run(params: CourseParameters) -> Run:
         )
     history = json.loads((path / HISTORY_FILE).read_text())
     return Run(path=path, config=config, history=history)
+
+
+#: TrainingConfig fields that change speed only, never the trained weights.
+SPEED_ONLY = ("steps_per_execution", "jit_compile")
+
+
+def train_or_load(params: CourseParameters, train_images, valid_images, config, print_every: int = 10):
+    """``train_vae``, unless ``params.run_dir`` already holds a complete run trained identically.
+
+    "Identically" means the same :data:`MUST_MATCH` parameters and the same training config
+    (fields in :data:`SPEED_ONLY` aside), with a history of ``config.epochs`` epochs. Then the
+    saved model and history are returned and the same epoch lines are printed from the saved
+    history, so the output matches a fresh training; otherwise this trains with
+    :func:`~vaelib.training.train_vae`. Returns ``(model, history)`` either way. The images are
+    not fingerprinted: they are determined by the parameters (classes, seed, data files).
+    """
+    from vaelib.training import EpochPrinter, train_vae
+
+    path = Path(params.run_dir)
+    try:
+        saved = json.loads((path / CONFIG_FILE).read_text())
+        history = json.loads((path / HISTORY_FILE).read_text())
+    except (OSError, ValueError):
+        saved, history = None, None
+
+    def same(a: dict, b: dict) -> bool:
+        return {k: v for k, v in a.items() if k not in SPEED_ONLY} == {k: v for k, v in b.items() if k not in SPEED_ONLY}
+
+    asked = params.to_dict()
+    if (saved is not None and (path / MODEL_FILE).is_file()
+            and all(saved["parameters"].get(k) == asked[k] for k in MUST_MATCH)
+            and same(saved.get("training", {}), config.to_dict())
+            and len(history.get("loss", [])) == config.epochs):
+        model = load_vae(path / MODEL_FILE)
+        if print_every:
+            printer = EpochPrinter(print_every)
+            printer.set_params({"epochs": config.epochs})
+            for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
+                printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
+        return model, history
+    return train_vae(train_images, valid_images, config, print_every=print_every)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class Table:
     """Rows of cells under a header. Numbers are rounded to ``digits`` decimals for reading."""
@@ -14,7 +16,7 @@ class Table:
 
     @staticmethod
     def _cell(value, digits: int) -> str:
-        if isinstance(value, float):
+        if isinstance(value, (float, np.floating)):
             return "n/a" if value != value else f"{value:.{digits}f}"
         return str(value)
 

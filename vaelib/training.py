@@ -21,8 +21,17 @@ class TrainingDivergedError(RuntimeError):
 class TrainingConfig:
     """How to train. The defaults are the seed notebook's settings.
 
-    ``learning_rate`` is RMSprop's (Keras default 0.001). ``steps_per_execution`` runs that many
-    batches per call into the compiled graph: it changes speed only, never the result.
+    ``learning_rate`` is RMSprop's (Keras default 0.001). The last three fields change speed
+    only, never what is taught (see the book's Performance appendix for measurements):
+
+    * ``steps_per_execution``: batches run per call into the compiled graph (fewer Python round
+      trips); the result does not depend on it.
+    * ``jit_compile``: compile the training step with XLA (``True``/``False``). ``"auto"``, the
+      default, is Keras' choice: off on a CPU-only machine (measured: XLA costs seconds of compile
+      time there and gains little for this model), on when a GPU is present.
+    * ``deterministic``: ask TensorFlow for deterministic kernels (``enable_op_determinism``), so
+      the same seed gives bit-identical losses. Keep it on; ``False`` (which leaves a process that
+      already enabled it unchanged) is there to measure what determinism costs.
     """
 
     epochs: int = 100
@@ -33,6 +42,8 @@ class TrainingConfig:
     learning_rate: float = 0.001
     seed: int = 42
     steps_per_execution: int = 32
+    jit_compile: bool | str = "auto"
+    deterministic: bool = True
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "codings_size", "steps_per_execution"):
@@ -43,6 +54,10 @@ class TrainingConfig:
         object.__setattr__(self, "hidden_units", units)
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
             raise ParameterError(f"learning_rate={self.learning_rate!r} must be a number > 0.")
+        if not (isinstance(self.jit_compile, bool) or self.jit_compile == "auto"):
+            raise ParameterError(f"jit_compile={self.jit_compile!r} must be True, False or 'auto'.")
+        if not isinstance(self.deterministic, bool):
+            raise ParameterError(f"deterministic={self.deterministic!r} must be True or False.")
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -116,34 +131,41 @@ def check_training_images(images, name: str) -> np.ndarray:
     return images
 
 
-def set_determinism(seed: int) -> None:
-    """Seed Python, NumPy and the backend, and ask TensorFlow for deterministic kernels."""
+def set_determinism(seed: int, deterministic_ops: bool = True) -> None:
+    """Seed Python, NumPy and the backend; ask TensorFlow for deterministic kernels.
+
+    Op determinism is a process-wide switch that TensorFlow offers no public way to turn off, so
+    ``deterministic_ops=False`` only leaves it as it is (off in a fresh process).
+    """
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
 
 
-def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10):
+def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10,
+              callbacks=()):
     """Train a VAE on normal images; return ``(model, history)``.
 
     ``history`` is a dict of per-epoch lists (``loss``, ``val_loss``) plus ``best_epoch`` (1-based),
     ``best_val_loss`` and ``seconds`` (wall time of ``fit``). The returned model holds the weights
     of the best validation epoch. Inputs are checked before any work starts. ``print_every=0``
-    prints nothing.
+    prints nothing. ``callbacks``: extra Keras callbacks (timers, for example), run last.
     """
     train_images = check_training_images(train_images, "train_images")
     valid_images = check_training_images(valid_images, "valid_images")
-    set_determinism(config.seed)
+    set_determinism(config.seed, config.deterministic)
     model = VAE(config.codings_size, config.hidden_units, config.activation, seed=config.seed)
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=config.learning_rate),
         loss="binary_crossentropy",
         steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
     )
     best = KeepBestWeights()
-    callbacks = [StopOnNonFiniteLoss(), best] + ([EpochPrinter(print_every)] if print_every else [])
+    callbacks = ([StopOnNonFiniteLoss(), best] + ([EpochPrinter(print_every)] if print_every else [])
+                 + list(callbacks))
     start = time.perf_counter()
     fit = model.fit(
         train_images,
