@@ -138,7 +138,7 @@ def worker_train(spec: dict) -> dict:
     import keras
 
     import vaelib  # noqa: F401  (sets the TensorFlow backend and quiets its logs)
-    from vaelib.training import TrainingConfig, train_vae
+    from vaelib.training import TrainingConfig, train_vae, use_xla
 
     out = {"spec": spec}
     if spec.get("peak"):
@@ -158,7 +158,10 @@ def worker_train(spec: dict) -> dict:
             self.cpu.append(time.process_time() - self._cpu)
 
     timer = EpochTimer()
-    config = TrainingConfig(**spec["config"])
+    values = dict(spec["config"])
+    if values.get("jit_compile", "auto") == "auto":  # what "auto" picks for the course's 100 epochs
+        values["jit_compile"] = use_xla(TrainingConfig(**{**values, "epochs": 100}))
+    config = TrainingConfig(**values)
     model, history = train_vae(train, valid, config, print_every=0, callbacks=[timer])
     out.update(train_images=len(train), valid_images=len(valid), epoch_seconds=timer.wall,
                epoch_cpu_seconds=timer.cpu, loss=history["loss"], val_loss=history["val_loss"],
@@ -172,6 +175,34 @@ def worker_train(spec: dict) -> dict:
             out["predict_seconds"][str(batch)] = time.perf_counter() - start
     out["peak_rss_gb"] = max_rss_gb()
     return out
+
+
+def worker_xla_ab(spec: dict) -> dict:
+    """XLA on against off in one process, epochs interleaved (A, B, A, B, ...), so that load from
+    other work hits both alike. Both run with op determinism off (Keras needs it off for XLA).
+    Returns each one's per-epoch wall and CPU seconds."""
+    import keras
+
+    import vaelib  # noqa: F401
+    from vaelib.model import VAE
+    from vaelib.training import set_determinism
+
+    train, valid = training_images({"train_images": "seed"})
+    set_determinism(42, deterministic_ops=False)
+    runs = {}
+    for name, jit in (("xla", True), ("no_xla", False)):
+        model = VAE(16, seed=42)
+        model.compile(optimizer=keras.optimizers.RMSprop(0.001), loss="binary_crossentropy",
+                      steps_per_execution=32, jit_compile=jit)
+        runs[name] = (model, {"wall": [], "cpu": []})
+    for epoch in range(spec["epochs"]):
+        for model, times in runs.values():
+            wall, cpu = time.perf_counter(), time.process_time()
+            model.fit(train, train, validation_data=(valid, valid), batch_size=128, shuffle=True,
+                      epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+            times["wall"].append(time.perf_counter() - wall)
+            times["cpu"].append(time.process_time() - cpu)
+    return {name: times for name, (_, times) in runs.items()}
 
 
 def worker_seed(spec: dict) -> dict:
@@ -246,13 +277,14 @@ def worker_book(spec: dict) -> dict:
             "tree_gb": tree_peak[0] / 1e9, "tail": lines[-5:]}
 
 
-WORKERS = {"train": worker_train, "seed": worker_seed, "book": worker_book}
+WORKERS = {"train": worker_train, "seed": worker_seed, "book": worker_book, "xla_ab": worker_xla_ab}
 
 
 def run_worker(kind: str, spec: dict) -> dict:
     """Run one worker in a fresh Python process and return its JSON result."""
+    env = {**os.environ, **spec.get("env", {})}
     done = subprocess.run([sys.executable, __file__, "--worker", kind, json.dumps(spec)], cwd=ROOT,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"worker {kind} {spec} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -323,6 +355,27 @@ def summarize_training(r: dict, peak_gflops: float | None) -> dict:
     return out
 
 
+def startup_costs(repeats: int = 3) -> dict:
+    """Seconds to start Python and import what a chapter imports (best of ``repeats``).
+
+    Every chapter runs in a fresh kernel, twice in a book build (papermill, then nbval), so these
+    costs are paid twelve times.
+    """
+    snippets = {
+        "python + numpy, matplotlib, scikit-learn, vaelib.data": "import vaelib.data, vaelib.plots, vaelib.evaluation",
+        "... + TensorFlow and Keras": "import vaelib.data, vaelib.plots, vaelib.evaluation, keras",
+    }
+    out = {}
+    for name, code in snippets.items():
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+            best = min(best, time.perf_counter() - start)
+        out[name] = best
+    return out
+
+
 def seed_checkpoints(b: dict) -> dict:
     """Which of the seed's epochs wrote a SavedModel (val_loss improved), and the steady epochs without one.
 
@@ -370,21 +423,32 @@ def run_benchmark(quick: bool, skip_book: bool) -> dict:
     say(f"    seed {sb['s_per_epoch']:.3f} s/epoch; ratio a/b {results['comparison']['ratio']:.2f}; "
         f"peak RSS a {sa['peak_rss_gb']:.2f} GB, b {sb['peak_rss_gb']:.2f} GB")
 
-    # Each lever alone, from the shipped setting; "same losses" compares every epoch's loss with
-    # the shipped run's, bit for bit (does the lever change the result, or only the speed?).
-    levers, shipped_loss = {}, None
-    for name, overrides in [("shipped: steps_per_execution 32, XLA auto (off on CPU), deterministic", {}),
+    # Each lever alone, from the shipped setting. "same_as" lists the earlier rows whose every
+    # epoch's training and validation loss is bit-identical (a second shipped run checks that the
+    # shipped setting is reproducible across processes).
+    levers, losses = {}, []
+    for name, overrides in [("shipped: steps_per_execution 32, XLA (auto: on without GPU, for 100 epochs)", {}),
+                            ("shipped, again (a fresh process)", {}),
                             ("steps_per_execution 1", {"steps_per_execution": 1}),
                             ("steps_per_execution 128", {"steps_per_execution": 128}),
-                            ("XLA on (jit_compile=True)", {"jit_compile": True}),
-                            ("op determinism off", {"deterministic": False})]:
+                            ("XLA off, op determinism on (the engine before XLA)", {"jit_compile": False}),
+                            ("XLA off, op determinism off", {"jit_compile": False, "deterministic": False}),
+                            ("one thread per pool (TF_NUM_INTRAOP_THREADS=1, TF_NUM_INTEROP_THREADS=1)",
+                             {"env": {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}})]:
         say(f"lever: {name} ...")
-        r = run_worker("train", {"config": seed_config(epochs=lever_epochs, **overrides)})
-        shipped_loss = r["loss"] + r["val_loss"] if shipped_loss is None else shipped_loss
-        levers[name] = {**summarize_training(r, peak), "same_losses": r["loss"] + r["val_loss"] == shipped_loss}
+        env = overrides.pop("env", {})
+        r = run_worker("train", {"config": seed_config(epochs=lever_epochs, **overrides), "env": env})
+        same_as = [i + 1 for i, other in enumerate(losses) if other == r["loss"] + r["val_loss"]]
+        losses.append(r["loss"] + r["val_loss"])
+        levers[name] = {**summarize_training(r, peak), "same_as": same_as}
         say(f"    {levers[name]['s_per_epoch']:.3f} s/epoch, first epoch {levers[name]['first_epoch_s']:.1f} s")
     results["levers"] = levers
     results["lever_epochs"] = lever_epochs
+    say("lever: XLA on/off, interleaved in one process ...")
+    ab = run_worker("xla_ab", {"epochs": lever_epochs + 2})
+    results["xla_ab"] = {name: {"s_per_epoch": steady(t["wall"]), "cpu_s_per_epoch": steady(t["cpu"]),
+                                "first_epoch_s": t["wall"][0]} for name, t in ab.items()}
+    say(f"    {results['xla_ab']}")
 
     scaling = []
     for n in sizes:
@@ -402,6 +466,8 @@ def run_benchmark(quick: bool, skip_book: bool) -> dict:
         say(f"    {rows[-1]['s_per_epoch']:.3f} s/epoch")
     results["scaling_codings"] = {"epochs": scale_epochs, "rows": rows}
 
+    results["startup"] = startup_costs()
+    say(f"start-up: {results['startup']}")
     if not skip_book:
         results["book"] = {}
         for profile in (["quick"] if quick else ["quick", "full"]):
@@ -409,31 +475,41 @@ def run_benchmark(quick: bool, skip_book: bool) -> dict:
             r = run_worker("book", {"profile": profile})
             results["book"][profile] = r
             say(f"    {r['wall_seconds']:.0f} s (exit {r['returncode']}), tree peak RSS {r['tree_gb']:.2f} GB")
-    results["comparison"]["projection_100"] = project_100_epochs(results["comparison"])
+    results["comparison"]["full_book_saves"] = count_improvements()
     results["machine"]["load_average_end"] = list(os.getloadavg())
     results["targets"] = check_targets(results)
     return results
 
 
-def project_100_epochs(comp: dict, history=ROOT / "_build" / "src" / "runs" / "full" / "history.json") -> dict | None:
-    """Seconds for 100 epochs of each path, counting the seed's checkpoint saves as a 100-epoch run has them.
+def count_improvements(history=ROOT / "_build" / "src" / "runs" / "full" / "history.json") -> int | None:
+    """Epochs whose validation loss beat every earlier one in the full book's 100-epoch training.
 
-    The number of saves is the number of epochs whose validation loss improved in the full-profile
-    book's 100-epoch training (same model, data and seed; vaelib keeps its best weights by the
-    same rule). Seed: ``100 · t_nosave + saves · (t_save - t_nosave)``; vaelib: ``100 · t``.
-    Returns None when that history or a seed epoch with/without a save is missing.
+    That is how often the seed's ``ModelCheckpoint(save_best_only=True)`` would have saved (same
+    model, data and seed; vaelib keeps its best weights by the same rule). None without that file.
     """
-    c = comp.get("seed_checkpoints") or {}
-    raw = comp["raw"]["seed"]
-    with_save = [t for t, s in zip(raw[1:], c.get("saved", [])[1:]) if s]
-    if not history.is_file() or not with_save or not c.get("s_per_epoch_without_save"):
+    if not history.is_file():
         return None
     vl = json.loads(history.read_text())["val_loss"]
-    saves = sum(1 for i in range(len(vl)) if i == 0 or vl[i] < min(vl[:i]))
-    quiet, save_cost = c["s_per_epoch_without_save"], statistics.median(with_save) - c["s_per_epoch_without_save"]
-    seed_s = 100 * quiet + saves * save_cost
-    vaelib_s = 100 * comp["vaelib"]["s_per_epoch"]
-    return {"saves": saves, "epochs": len(vl), "save_cost_s": save_cost, "seed_s": seed_s, "vaelib_s": vaelib_s,
+    return sum(1 for i in range(len(vl)) if i == 0 or vl[i] < min(vl[:i]))
+
+
+def project_100_epochs(comp: dict) -> dict | None:
+    """Seconds for 100 epochs of each path, with as many seed checkpoint saves as a 100-epoch run has.
+
+    vaelib: ``t_first + 99 · t``. Seed: ``t_first + 99 · t_nosave + (saves - 1) · (t_save - t_nosave)``
+    (its first epoch always saves). None when the save count or a seed epoch with/without a save
+    is missing.
+    """
+    c = comp.get("seed_checkpoints") or {}
+    saves = comp.get("full_book_saves", (comp.get("projection_100") or {}).get("saves"))
+    with_save = [t for t, s in zip(comp["raw"]["seed"][1:], c.get("saved", [])[1:]) if s]
+    if not saves or not with_save or not c.get("s_per_epoch_without_save"):
+        return None
+    quiet = c["s_per_epoch_without_save"]
+    save_cost = statistics.median(with_save) - quiet
+    seed_s = comp["seed"]["first_epoch_s"] + 99 * quiet + (saves - 1) * save_cost
+    vaelib_s = comp["vaelib"]["first_epoch_s"] + 99 * comp["vaelib"]["s_per_epoch"]
+    return {"saves": saves, "save_cost_s": save_cost, "seed_s": seed_s, "vaelib_s": vaelib_s,
             "ratio": vaelib_s / seed_s}
 
 
@@ -447,7 +523,7 @@ def check_targets(r: dict) -> list[dict]:
          "measured": f"{comp['vaelib']['peak_fraction']:.0%}",
          "met": comp["vaelib"]["peak_fraction"] >= TARGETS["peak_fraction"]},
     ]
-    p = comp.get("projection_100")
+    p = project_100_epochs(comp)
     if p:
         rows.append({"target": f"the same, projected to 100 epochs with the seed's checkpoint saves ≤ {TARGETS['ratio']}",
                      "measured": f"{p['ratio']:.2f}", "met": p["ratio"] <= TARGETS["ratio"]})
@@ -499,13 +575,29 @@ def seed_checkpoint_note(comp: dict, a: dict) -> str:
     if c["s_per_epoch_without_save"]:
         text += (f" Its steady epochs without a save took {c['s_per_epoch_without_save']:.3f} s (median): "
                  f"against those alone the ratio is {a['s_per_epoch'] / c['s_per_epoch_without_save']:.2f}.")
-    p = comp.get("projection_100")
+    p = project_100_epochs(comp)
     if p:
         text += (f" The full book's 100-epoch training improved its validation loss in {p['saves']} epochs; "
                  f"with that many saves (about {p['save_cost_s']:.2f} s each) the seed's 100 epochs take "
                  f"about {p['seed_s'] / 60:.1f} min against vaelib's {p['vaelib_s'] / 60:.1f} min: "
                  f"**projected 100-epoch ratio {p['ratio']:.2f}**.")
     return text
+
+
+def xla_ab_note(r: dict) -> str:
+    """A bullet on the interleaved XLA on/off measurement (empty if it was not run)."""
+    ab = r.get("xla_ab")
+    if not ab:
+        return ""
+    on, off = ab["xla"], ab["no_xla"]
+    return (f"- Separate processes one after the other (rows 1-6) see different load. Measured in one "
+            f"process with epochs interleaved, XLA took {on['s_per_epoch']:.3f} s/epoch "
+            f"({on['cpu_s_per_epoch']:.3f} CPU s) against {off['s_per_epoch']:.3f} s "
+            f"({off['cpu_s_per_epoch']:.3f} CPU s) without it: {on['s_per_epoch'] / off['s_per_epoch']:.2f}× "
+            f"the time per epoch, for {on['first_epoch_s'] - off['first_epoch_s']:.1f} s more in the first "
+            f"epoch; net over 100 epochs: "
+            f"{(on['first_epoch_s'] - off['first_epoch_s']) - 99 * (off['s_per_epoch'] - on['s_per_epoch']):+.0f} s "
+            f"with XLA (negative: XLA saves time).")
 
 
 def render_page(r: dict) -> str:
@@ -553,7 +645,7 @@ def render_page(r: dict) -> str:
         f"own Keras 2 code (`bench/seed_keras2.py`, run on `tf_keras` with `TF_USE_LEGACY_KERAS=1`), "
         f"including its `ModelCheckpoint(save_best_only=True)` that writes a SavedModel each time the "
         f"validation loss improves. Figures are medians of the steady epochs (all but the first, which "
-        f"builds the graph), so they hold per epoch for the 100 epochs the course trains.",
+        f"builds the graph and, with XLA, compiles it), so they hold per epoch for the 100 epochs the course trains.",
         "",
         _table(["path", "s/epoch", "CPU s/epoch", "first epoch, s", "images/s", "GFLOP/s", "% of peak",
                 "peak RSS, GB"], [
@@ -586,19 +678,34 @@ def render_page(r: dict) -> str:
         "## What each engine lever gives",
         "",
         f"One change at a time from the shipped setting, vaelib at the seed's settings, "
-        f"{r['lever_epochs']} epochs each. *Same losses*: every epoch's training and validation loss "
-        "equals the shipped run's, bit for bit.",
+        f"{r['lever_epochs']} epochs each. *Same losses as*: the earlier rows whose training and "
+        "validation losses are bit-identical to this row's at every epoch.",
         "",
-        _table(["setting", "s/epoch", "CPU s/epoch", "first epoch, s", "vs shipped (wall / CPU)", "same losses"], [
-            [name, f"{s['s_per_epoch']:.3f}", f"{s['cpu_s_per_epoch']:.3f}", f"{s['first_epoch_s']:.1f}",
+        _table(["row", "setting", "s/epoch", "CPU s/epoch", "first epoch, s", "vs shipped (wall / CPU)",
+                "same losses as"], [
+            [i + 1, name, f"{s['s_per_epoch']:.3f}", f"{s['cpu_s_per_epoch']:.3f}", f"{s['first_epoch_s']:.1f}",
              f"{s['s_per_epoch'] / r['levers'][ref_row]['s_per_epoch']:.2f}× / "
-             f"{s['cpu_s_per_epoch'] / r['levers'][ref_row]['cpu_s_per_epoch']:.2f}×", "yes" if s["same_losses"] else "no"]
-            for name, s in r["levers"].items()]),
+             f"{s['cpu_s_per_epoch'] / r['levers'][ref_row]['cpu_s_per_epoch']:.2f}×",
+             ", ".join(f"row {j}" for j in s.get("same_as", [])) or "none"]
+            for i, (name, s) in enumerate(r["levers"].items())]),
         "",
-        "Op determinism (`tf.config.experimental.enable_op_determinism`) stays on: the course promises "
-        "that the same seed gives the same model, and the unit tests check bit-identical losses. "
-        "XLA (`jit_compile=True`) compiles for seconds at the first epoch; on a CPU-only machine "
-        "vaelib leaves it to Keras' `\"auto\"`, which turns it off.",
+        "- `steps_per_execution` runs that many batches per call into the compiled graph; it never "
+        "changes the losses.",
+        "- XLA (`jit_compile`) fuses each step's many small elementwise operations (activations, loss, "
+        "RMSprop's updates); it costs a few seconds of compilation in the first epoch, once per "
+        "training, so `jit_compile=\"auto\"` uses it from 10 epochs on (the quick profile's 3 epochs "
+        "train without it; every training row here runs as the course's 100 epochs would). Keras refuses XLA while TensorFlow's op determinism is on, so with XLA vaelib "
+        "leaves op determinism off: XLA's CPU code is deterministic by itself (rows 1 and 2; the unit "
+        "test `test_xla_training_is_reproducible` checks it too). XLA rounds differently, so its losses "
+        "differ in the last digits from a run without it. With a GPU, `\"auto\"` turns XLA off and op "
+        "determinism on.",
+        xla_ab_note(r),
+        "- Op determinism, without XLA, costs little on a CPU and changes nothing in the losses (rows 5 "
+        "and 6); vaelib keeps it on whenever XLA is off.",
+        "- Inference runs without XLA (no compilation per batch shape), at batch 2048.",
+        "- The last row, if present, runs TensorFlow with one thread: compare its s/epoch with row 1 "
+        "to see how much the second core adds. At batch 128 the matrices are too small to split well "
+        "between cores, which is why the achieved share of the two-core matmul peak stays low.",
         "",
         "## How cost grows",
         "",
@@ -646,6 +753,10 @@ def render_page(r: dict) -> str:
                                                     for v in book.values())] for k in names]))
         parts += ["", "Notebook rows are papermill's execution of each chapter; the validate step "
                       "re-executes all six chapters."]
+    if r.get("startup"):
+        parts += ["", "Start-up cost of a fresh process (each chapter pays it twice per build, once in "
+                      "papermill's kernel and once in nbval's):", "",
+                  _table(["imports", "s"], [[k, f"{v:.2f}"] for k, v in r["startup"].items()])]
     return "\n".join(parts) + "\n"
 
 
@@ -663,6 +774,7 @@ def main(argv=None) -> int:
         return 0
     if args.page_only:
         results = json.loads(Path(args.results).read_text())
+        results["targets"] = check_targets(results)
     else:
         start = time.perf_counter()
         results = run_benchmark(args.quick, args.skip_book)

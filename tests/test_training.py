@@ -68,3 +68,20 @@ def test_keep_best_weights_restores_the_best_epoch(tiny_model):
 def test_speed_settings_are_validated(field, value):
     with pytest.raises(ParameterError, match=field):
         small_config(**{field: value})
+
+
+def test_xla_training_is_reproducible(sample_images):
+    """XLA runs with TensorFlow's op determinism off (Keras requires it): still bit-identical."""
+    images = sample_images[0][:96]
+    _, first = train_vae(images[:64], images[64:], small_config(jit_compile=True), print_every=0)
+    _, second = train_vae(images[:64], images[64:], small_config(jit_compile=True), print_every=0)
+    assert first["xla"] and first["loss"] == second["loss"] and first["val_loss"] == second["val_loss"]
+    _, plain = train_vae(images[:64], images[64:], small_config(), print_every=0)  # op determinism back on
+    assert not plain["xla"]
+
+
+def test_auto_xla_waits_for_enough_epochs():
+    from vaelib.training import XLA_MIN_EPOCHS, use_xla
+
+    assert not use_xla(small_config(epochs=XLA_MIN_EPOCHS - 1))
+    assert not use_xla(small_config(jit_compile=False, epochs=100))

@@ -142,7 +142,7 @@ def load_run(params: CourseParameters) -> Run:
 
 
 #: TrainingConfig fields that change speed only, never the trained weights.
-SPEED_ONLY = ("steps_per_execution", "jit_compile")
+SPEED_ONLY = ("steps_per_execution",)
 
 
 def train_or_load(params: CourseParameters, train_images, valid_images, config, print_every: int = 10):
