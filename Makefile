@@ -19,7 +19,7 @@ test: unit
 	$(MAKE) --no-print-directory browser
 
 unit: setup data
-	$(PY) -m pytest -q tests --ignore=tests/browser
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/browser
 
 ## browser: check the built _build/html in headless chromium (needs chromium and chromium-driver)
 browser: setup

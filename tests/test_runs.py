@@ -77,12 +77,17 @@ def test_train_or_load_reuses_an_identical_run(saved_run, tiny_model, monkeypatc
     assert capsys.readouterr().out.count("epoch ") == config.epochs
 
 
-def test_train_or_load_retrains_when_the_config_differs(saved_run, tiny_model, monkeypatch):
+def test_train_or_load_retrains_and_saves_when_the_config_differs(saved_run, tiny_model, monkeypatch):
     from vaelib import training
 
-    _, _, config = tiny_model
-    monkeypatch.setattr(training, "train_vae", lambda *a, **k: "trained")
+    model, history, config = tiny_model
+    calls = []
+    monkeypatch.setattr(training, "train_vae", lambda *a, **k: calls.append(1) or (model, history))
     other = training.TrainingConfig(**{**config.to_dict(), "learning_rate": 0.01})
-    assert runs.train_or_load(saved_run, None, None, other) == "trained"
-    faster = training.TrainingConfig(**{**config.to_dict(), "steps_per_execution": 1})  # speed only: reused
-    assert runs.train_or_load(saved_run, None, None, faster) != "trained"
+    runs.train_or_load(saved_run, None, None, other)
+    assert calls == [1]
+    saved = json.loads((load_run(saved_run).path / "config.json").read_text())
+    assert saved["training"]["learning_rate"] == 0.01  # the new run replaced the old one
+    faster = training.TrainingConfig(**{**other.to_dict(), "steps_per_execution": 1})  # speed only: reused
+    runs.train_or_load(saved_run, None, None, faster)
+    assert calls == [1]

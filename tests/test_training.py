@@ -85,3 +85,17 @@ def test_auto_xla_waits_for_enough_epochs():
 
     assert not use_xla(small_config(epochs=XLA_MIN_EPOCHS - 1))
     assert not use_xla(small_config(jit_compile=False, epochs=100))
+
+
+def test_optimizer_and_kl_weight_are_checked():
+    with pytest.raises(ParameterError, match="not a Keras optimizer"):
+        small_config(optimizer="rmsprob")
+    with pytest.raises(ParameterError, match="kl_weight"):
+        small_config(kl_weight=-1)
+
+
+def test_kl_weight_reaches_the_model(sample_images):
+    images = sample_images[0][:64]
+    model, _ = train_vae(images[:32], images[32:], small_config(epochs=1, kl_weight=0.5, optimizer="adam"),
+                         print_every=0)
+    assert model.kl_weight == 0.5 and type(model.optimizer).__name__ == "Adam"

@@ -152,8 +152,10 @@ def train_or_load(params: CourseParameters, train_images, valid_images, config, 
     (fields in :data:`SPEED_ONLY` aside), with a history of ``config.epochs`` epochs. Then the
     saved model and history are returned and the same epoch lines are printed from the saved
     history, so the output matches a fresh training; otherwise this trains with
-    :func:`~vaelib.training.train_vae`. Returns ``(model, history)`` either way. The images are
-    not fingerprinted: they are determined by the parameters (classes, seed, data files).
+    :func:`~vaelib.training.train_vae` and saves the new run with :func:`save_run` (only after
+    training succeeded, so a failure leaves the old run as it was). Returns ``(model, history)``
+    either way. The images are not fingerprinted: they are determined by the parameters
+    (classes, seed, data files).
     """
     from vaelib.training import EpochPrinter, train_vae
 
@@ -179,4 +181,6 @@ def train_or_load(params: CourseParameters, train_images, valid_images, config, 
             for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
                 printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
         return model, history
-    return train_vae(train_images, valid_images, config, print_every=print_every)
+    model, history = train_vae(train_images, valid_images, config, print_every=print_every)
+    save_run(path, model, history, params, config.to_dict())
+    return model, history

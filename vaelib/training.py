@@ -21,7 +21,11 @@ class TrainingDivergedError(RuntimeError):
 class TrainingConfig:
     """How to train. The defaults are the seed notebook's settings.
 
-    ``learning_rate`` is RMSprop's (Keras default 0.001). The last three fields are about the
+    ``hidden_units`` are the encoder's layer widths (the decoder mirrors them), ``activation`` their
+    activation; ``kl_weight`` multiplies the mean KL term (1/784 puts it on the per-pixel scale of
+    the binary cross-entropy); ``optimizer`` is a Keras optimizer name and ``learning_rate`` its
+    step size (Keras default 0.001). The decoder's sigmoid output and the binary cross-entropy are
+    fixed: together they are the Bernoulli model of the pixels that the theory chapter derives. The last three fields are about the
     engine, never about what is taught (the book's Performance appendix measures them):
 
     * ``steps_per_execution``: batches run per call into the compiled graph (fewer Python round
@@ -43,6 +47,8 @@ class TrainingConfig:
     codings_size: int = 16
     hidden_units: tuple[int, ...] = (256, 128, 64)
     activation: str = "selu"
+    kl_weight: float = 1.0 / 784
+    optimizer: str = "rmsprop"
     learning_rate: float = 0.001
     seed: int = 42
     steps_per_execution: int = 32
@@ -58,6 +64,13 @@ class TrainingConfig:
         object.__setattr__(self, "hidden_units", units)
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
             raise ParameterError(f"learning_rate={self.learning_rate!r} must be a number > 0.")
+        if not (isinstance(self.kl_weight, (int, float)) and 0 <= self.kl_weight < math.inf):
+            raise ParameterError(f"kl_weight={self.kl_weight!r} must be a number >= 0.")
+        try:
+            keras.optimizers.get(self.optimizer)
+        except ValueError:
+            raise ParameterError(f"optimizer={self.optimizer!r} is not a Keras optimizer name "
+                                 "(for example 'rmsprop', 'adam', 'sgd').") from None
         if not (isinstance(self.jit_compile, bool) or self.jit_compile == "auto"):
             raise ParameterError(f"jit_compile={self.jit_compile!r} must be True, False or 'auto'.")
         if not isinstance(self.deterministic, bool):
@@ -186,8 +199,9 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
     xla = use_xla(config)
     # With XLA, determinism comes from XLA's CPU code, and TensorFlow's op determinism must be off.
     set_determinism(config.seed, config.deterministic and not xla)
-    model = VAE(config.codings_size, config.hidden_units, config.activation, seed=config.seed)
-    optimizer = keras.optimizers.RMSprop(learning_rate=config.learning_rate)
+    model = VAE(config.codings_size, config.hidden_units, config.activation, config.kl_weight, seed=config.seed)
+    optimizer = keras.optimizers.get({"class_name": config.optimizer,
+                                      "config": {"learning_rate": config.learning_rate}})
     model.compile(optimizer=optimizer, loss="binary_crossentropy",
                   steps_per_execution=config.steps_per_execution, jit_compile=xla)
     xla = bool(model.jit_compile)  # what Keras actually does
