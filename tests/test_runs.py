@@ -91,3 +91,24 @@ def test_train_or_load_retrains_and_saves_when_the_config_differs(saved_run, tin
     faster = training.TrainingConfig(**{**other.to_dict(), "steps_per_execution": 1})  # speed only: reused
     runs.train_or_load(saved_run, None, None, faster)
     assert calls == [1]
+
+
+def test_damaged_run_says_to_retrain(saved_run):
+    (load_run(saved_run).path / "config.json").write_text("{not json")
+    with pytest.raises(RunNotFoundError, match="incomplete or damaged.*02_training"):
+        load_run(saved_run)
+
+
+def test_damaged_score_cache_is_recomputed(saved_run, small_split):
+    run = load_run(saved_run)
+    first = run.scores(small_split)
+    (run.path / "scores.npz").write_bytes(b"garbage")
+    again = load_run(saved_run).scores(small_split)
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+
+
+def test_damaged_model_file_says_to_retrain(saved_run):
+    run = load_run(saved_run)
+    (run.path / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(RunNotFoundError, match="cannot be loaded.*02_training"):
+        load_run(saved_run).model

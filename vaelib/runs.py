@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,13 @@ class Run:
     @property
     def model(self) -> VAE:
         if self._model is None:
-            self._model = load_vae(self.path / MODEL_FILE)
+            try:
+                self._model = load_vae(self.path / MODEL_FILE)
+            except (OSError, ValueError, zipfile.BadZipFile) as exc:
+                raise RunNotFoundError(
+                    f"{self.path / MODEL_FILE} cannot be loaded ({type(exc).__name__}). Run "
+                    "notebooks/02_training.ipynb again with the same parameters to train it afresh."
+                ) from None
         return self._model
 
     def scores(self, split, score: str = "mae") -> dict[str, np.ndarray]:
@@ -93,8 +100,11 @@ class Run:
         key = _fingerprint(self.path / MODEL_FILE)
         stored = {}
         if cache.is_file():
-            with np.load(cache) as npz:
-                stored = {name: npz[name] for name in npz.files}
+            try:
+                with np.load(cache) as npz:
+                    stored = {name: npz[name] for name in npz.files}
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+                stored = {}  # a damaged cache is only a cache: compute the scores again
             if str(stored.get("model_sha256", "")) != key:
                 stored = {}
         names = {part: f"{score}/{part}" for part in ("train", "valid", "test")}
@@ -128,8 +138,15 @@ def load_run(params: CourseParameters) -> Run:
             "02 trains: run notebooks/02_training.ipynb first with the same parameters, e.g.\n"
             f"  papermill notebooks/02_training.ipynb out.ipynb --cwd notebooks -p run_dir {params.run_dir}"
         )
-    config = json.loads((path / CONFIG_FILE).read_text())
-    saved = config["parameters"]
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text())
+        history = json.loads((path / HISTORY_FILE).read_text())
+        saved = config["parameters"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunNotFoundError(
+            f"The run in run_dir {str(path)!r} is incomplete or damaged ({type(exc).__name__}: {exc}). "
+            "Run notebooks/02_training.ipynb again with the same parameters to train it afresh."
+        ) from None
     asked = params.to_dict()
     differ = [f"{k}: saved {saved.get(k)!r}, asked {asked[k]!r}" for k in MUST_MATCH if saved.get(k) != asked[k]]
     if differ:
@@ -137,7 +154,6 @@ def load_run(params: CourseParameters) -> Run:
             f"The run in {str(path)!r} was trained with other parameters ({'; '.join(differ)}). "
             "Re-run chapter 02 with these parameters, or point run_dir at another folder."
         )
-    history = json.loads((path / HISTORY_FILE).read_text())
     return Run(path=path, config=config, history=history)
 
 
