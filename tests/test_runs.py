@@ -112,3 +112,18 @@ def test_damaged_model_file_says_to_retrain(saved_run):
     (run.path / "model.keras").write_bytes(b"not a zip")
     with pytest.raises(RunNotFoundError, match="cannot be loaded.*02_training"):
         load_run(saved_run).model
+
+
+def test_train_or_load_retrains_over_a_damaged_model_and_says_it_replaces_other_runs(saved_run, tiny_model,
+                                                                                      monkeypatch, capsys):
+    from vaelib import training
+
+    model, history, config = tiny_model
+    calls = []
+    monkeypatch.setattr(training, "train_vae", lambda *a, **k: calls.append(1) or (model, history))
+    (load_run(saved_run).path / "model.keras").write_bytes(b"not a zip")
+    runs.train_or_load(saved_run, None, None, config)
+    assert calls == [1] and load_run(saved_run).model.codings_size == 4  # retrained and saved again
+    other = CourseParameters(**{**saved_run.to_dict(), "normal_classes": [1]})
+    runs.train_or_load(other, None, None, config)
+    assert "trained with other settings (normal_classes)" in capsys.readouterr().out

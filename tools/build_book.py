@@ -34,21 +34,35 @@ HTML = BUILD / "html"
 
 
 def load_profile(name: str) -> dict:
-    from vaelib.params import CourseParameters
+    from vaelib.params import CourseParameters, ParameterError
 
     path = ROOT / "profiles" / f"{name}.yml"
-    if not path.is_file():
+    if not path.is_file() or not name.replace("-", "").replace("_", "").isalnum():
         choices = sorted(p.stem for p in (ROOT / "profiles").glob("*.yml"))
         sys.exit(f"Unknown profile {name!r}: there is no {path.relative_to(ROOT)}. Choose one of {choices}.")
-    params = yaml.safe_load(path.read_text()) or {}
+    try:
+        params = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        sys.exit(f"{path.relative_to(ROOT)} is not valid YAML: {exc}")
+    if not isinstance(params, dict):
+        sys.exit(f"{path.relative_to(ROOT)} must hold 'name: value' lines (a mapping), e.g. 'epochs: 3'.")
+    if "run_dir" in params:
+        sys.exit(f"{path.relative_to(ROOT)} sets run_dir; the build sets it to ../runs/{name} itself.")
     params["run_dir"] = f"../runs/{name}"
-    CourseParameters.from_mapping(params)  # raises ParameterError naming the problem
+    try:
+        CourseParameters.from_mapping(params)
+    except ParameterError as exc:
+        sys.exit(f"{path.relative_to(ROOT)}: {exc}")
     return params
 
 
-def stage_sources() -> None:
+def stage_sources(profile: str) -> None:
+    """Fresh sources in ``_build/src``; of the runs there, only this profile's is wiped."""
     if SRC.exists():
-        shutil.rmtree(SRC)
+        for entry in SRC.iterdir():
+            if entry.name != "runs":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    shutil.rmtree(SRC / "runs" / profile, ignore_errors=True)
     (SRC / "notebooks").mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, SRC / name)
@@ -169,7 +183,7 @@ def main() -> int:
     start = time.perf_counter()
     params = load_profile(args.profile)
     print(f"[1/3] executing the chapters, profile {args.profile!r}, {args.edition} edition ({params})")
-    stage_sources()
+    stage_sources(args.profile)
     set_edition(args.edition)
     try:
         execute(params)

@@ -92,7 +92,9 @@ def find_data_dir(data_dir: str | os.PathLike | None = None, download: bool = Fa
     """
     explicit = data_dir if data_dir not in (None, "") else os.environ.get(ENV_VAR)
     if explicit:
-        folder = Path(explicit).expanduser()
+        folder = Path(str(explicit).strip()).expanduser()
+        if not folder.is_dir():
+            raise DataNotFoundError(f"data_dir {str(folder)!r} does not exist or is not a folder.\n{HOW_TO_GET_DATA}")
         missing = [name for name in FILES if not (folder / name).is_file()]
         if missing:
             raise DataNotFoundError(
@@ -136,7 +138,7 @@ def _read_idx(path: Path, expected_sha256: str) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as exc:
         raise CorruptDataError(
             f"{path} is not a readable gzip file ({exc}); it is truncated or corrupt. "
-            "Delete it and fetch it again (see load_fashion_mnist's docstring)."
+            f"Delete it and fetch it again.\n{HOW_TO_GET_DATA}"
         ) from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected_sha256:

@@ -36,6 +36,8 @@ def predict_anomaly(scores, threshold: float) -> np.ndarray:
     """``True`` where ``score >= threshold``. ``threshold`` must be one number."""
     if np.ndim(threshold) != 0:
         raise TypeError(f"threshold must be a single number, got an array of shape {np.shape(threshold)}.")
+    if isinstance(threshold, (bool, np.bool_)) or not np.isfinite(float(threshold)):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}.")
     return np.asarray(scores, dtype=np.float64) >= float(threshold)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """A parameter has a wrong name or value; the message names it and says what is allowed."""
@@ -26,13 +28,16 @@ def parse_classes(value, name: str = "classes") -> tuple[int, ...]:
             raise ParameterError(
                 f"{name}={original!r} is not a list of class ids; write it like [0, 2, 6]."
             ) from None
-    if isinstance(value, (int,)) and not isinstance(value, bool):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = [value]
-    if not isinstance(value, (list, tuple, set, frozenset)):
+    if not isinstance(value, (list, tuple, set, frozenset, range)):
         raise ParameterError(f"{name}={original!r} is not a list of class ids; write it like [0, 2, 6].")
     ids = list(value)
     if not ids:
         raise ParameterError(f"{name} is empty; give at least one class id from 0 to 9.")
+    ids = [int(i) if isinstance(i, np.integer) else i for i in ids]
     for item in ids:
         if isinstance(item, bool) or not isinstance(item, int):
             raise ParameterError(f"{name}={original!r}: {item!r} is not an integer class id (0-9).")

@@ -18,8 +18,8 @@ GROUP_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#8172B3")
 
 def _images(images, name="images") -> np.ndarray:
     images = np.asarray(images)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{name} must have shape (n, 28, 28), got {images.shape}.")
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+        raise ValueError(f"{name} must have shape (n, 28, 28) with n > 0, got {images.shape}.")
     return images
 
 
@@ -89,6 +89,10 @@ def reconstruction_grid(images, reconstructions, n: int = 30, n_cols: int = 10, 
     Rows are labelled "input" and "recon."; ``xlabel`` optionally says which images these are.
     """
     images, reconstructions = _images(images), _images(reconstructions, "reconstructions")
+    if len(reconstructions) != len(images):
+        raise ValueError(f"images and reconstructions differ in number: {len(images)} vs {len(reconstructions)}.")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
     n = min(n, len(images))
     n_cols = max(1, min(n_cols, n))
     blocks = math.ceil(n / n_cols)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from vaelib.model import VAE, load_vae, save_vae
-from vaelib.params import CourseParameters
+from vaelib.params import CourseParameters, ParameterError
 from vaelib.scores import SCORES
 
 MODEL_FILE = "model.keras"
@@ -49,6 +49,21 @@ def write_json(path: str | os.PathLike, data) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n")
     os.replace(tmp, path)
+
+
+def check_writable(run_dir) -> None:
+    """Make sure ``run_dir`` is (or can become) a writable folder, before any expensive work."""
+    path = Path(run_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(
+            f"run_dir {str(path)!r} cannot be used as a folder for the run ({type(exc).__name__}: {exc}). "
+            "Give a folder path that can be created and written, e.g. '../runs/default'."
+        ) from None
 
 
 def save_run(run_dir, model: VAE, history: dict, params: CourseParameters, training: dict) -> Path:
@@ -176,27 +191,37 @@ def train_or_load(params: CourseParameters, train_images, valid_images, config, 
     from vaelib.training import EpochPrinter, train_vae
 
     path = Path(params.run_dir)
+    check_writable(path)
     try:
         saved = json.loads((path / CONFIG_FILE).read_text())
         history = json.loads((path / HISTORY_FILE).read_text())
-    except (OSError, ValueError):
-        saved, history = None, None
+        saved_params, saved_training = saved["parameters"], saved.get("training", {})
+    except (OSError, ValueError, KeyError, TypeError):
+        saved = None
 
     def same(a: dict, b: dict) -> bool:
         return {k: v for k, v in a.items() if k not in SPEED_ONLY} == {k: v for k, v in b.items() if k not in SPEED_ONLY}
 
     asked = params.to_dict()
     if (saved is not None and (path / MODEL_FILE).is_file()
-            and all(saved["parameters"].get(k) == asked[k] for k in MUST_MATCH)
-            and same(saved.get("training", {}), config.to_dict())
+            and all(saved_params.get(k) == asked[k] for k in MUST_MATCH)
+            and same(saved_training, config.to_dict())
             and len(history.get("loss", [])) == config.epochs):
-        model = load_vae(path / MODEL_FILE)
-        if print_every:
-            printer = EpochPrinter(print_every)
-            printer.set_params({"epochs": config.epochs})
-            for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
-                printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
-        return model, history
+        try:
+            model = load_vae(path / MODEL_FILE)
+        except (OSError, ValueError, zipfile.BadZipFile):
+            model = None  # a damaged model file: train afresh below
+        if model is not None:
+            if print_every:
+                printer = EpochPrinter(print_every)
+                printer.set_params({"epochs": config.epochs})
+                for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
+                    printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
+            return model, history
+    if saved is not None:
+        differ = [k for k in MUST_MATCH if saved_params.get(k) != asked[k]]
+        print(f"run_dir {str(path)!r} holds a run trained with other settings"
+              f"{' (' + ', '.join(differ) + ')' if differ else ''}; it is replaced when training succeeds.")
     model, history = train_vae(train_images, valid_images, config, print_every=print_every)
     save_run(path, model, history, params, config.to_dict())
     return model, history

@@ -20,6 +20,14 @@ def _scores(values, name: str) -> np.ndarray:
     return values
 
 
+def _labels(is_anomaly) -> np.ndarray:
+    """Booleans or 0/1 (1 = anomaly) as a flat boolean array; anything else is an error."""
+    y = np.asarray(is_anomaly).ravel()
+    if y.dtype != bool and not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
+        raise ValueError("is_anomaly must hold booleans or 0/1 (1 = anomaly).")
+    return y.astype(bool)
+
+
 def mean_plus_k_std(scores, k: float) -> float:
     """``mean(scores) + k * std(scores)`` (ddof 0). Use a negative ``k`` for mean minus."""
     s = _scores(scores, "scores")
@@ -39,14 +47,15 @@ def best_accuracy_threshold(scores, is_anomaly, n_candidates: int = 100) -> floa
     float, never an array.
     """
     s = _scores(scores, "scores")
-    y = np.asarray(is_anomaly, dtype=bool).ravel()
+    y = _labels(is_anomaly)
     if y.shape != s.shape:
         raise ValueError(f"scores and is_anomaly differ in length: {s.size} vs {y.size}.")
     if y.all() or not y.any():
         raise ValueError("best_accuracy_threshold needs both normal and anomalous examples.")
-    if int(n_candidates) < 2:
-        raise ValueError("n_candidates must be at least 2.")
-    candidates = np.linspace(s[~y].mean(), s[y].mean(), int(n_candidates))
+    if isinstance(n_candidates, bool) or not isinstance(n_candidates, (int, np.integer)) or n_candidates < 2:
+        raise ValueError(f"n_candidates must be a whole number >= 2, got {n_candidates!r}.")
+    means = sorted((s[~y].mean(), s[y].mean()))  # ascending, so that ties go to the lowest
+    candidates = np.linspace(means[0], means[1], int(n_candidates))
     accuracies = [accuracy_score(y, s >= c) for c in candidates]
     return float(candidates[int(np.argmax(accuracies))])
 
@@ -68,9 +77,12 @@ def seed_thresholds(train_scores, valid_scores, valid_is_anomaly, n_candidates: 
     ``valid_is_anomaly``: the labelled validation set (normal and anomalous).
     """
     valid = _scores(valid_scores, "valid_scores")
-    y = np.asarray(valid_is_anomaly, dtype=bool).ravel()
+    y = _labels(valid_is_anomaly)
     if y.shape != valid.shape:
         raise ValueError(f"valid_scores and valid_is_anomaly differ in length: {valid.size} vs {y.size}.")
+    if y.all() or not y.any():
+        raise ValueError("The validation set needs both normal and anomalous images to derive thresholds "
+                         f"(it has {int((~y).sum())} normal and {int(y.sum())} anomalous).")
     abnormal_minus = mean_plus_k_std(valid[y], -1.0)
     normal_plus = mean_plus_k_std(valid[~y], 1.0)
     return {
