@@ -155,7 +155,7 @@ def set_determinism(seed: int, deterministic_ops: bool = True) -> None:
     public one); it is needed before an XLA training because Keras refuses XLA while it is on.
     """
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() != "tensorflow":
+    if keras.config.backend() != "tensorflow":
         return
     import tensorflow as tf
 
@@ -178,7 +178,7 @@ def use_xla(config: TrainingConfig) -> bool:
     training for at least :data:`XLA_MIN_EPOCHS` epochs."""
     if config.jit_compile != "auto":
         return config.jit_compile
-    if keras.backend.backend() != "tensorflow" or config.epochs < XLA_MIN_EPOCHS:
+    if keras.config.backend() != "tensorflow" or config.epochs < XLA_MIN_EPOCHS:
         return False
     import tensorflow as tf
 
