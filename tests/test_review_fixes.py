@@ -51,3 +51,37 @@ def test_empty_or_mismatched_grids_are_refused():
         image_grid(np.zeros((0, 28, 28)))
     with pytest.raises(ValueError, match="differ in number"):
         reconstruction_grid(np.zeros((3, 28, 28)), np.zeros((2, 28, 28)))
+
+
+def test_split_rejects_a_bad_seed_2d_labels_and_absent_classes():
+    from vaelib.data import load_sample, make_split
+
+    images, labels = load_sample()
+    with pytest.raises(ParameterError, match="seed=-1"):
+        make_split(images, labels, images, labels, seed=-1)
+    with pytest.raises(ValueError, match="1-D"):
+        make_split(images, labels[:, None], images, labels)
+    keep = labels != 7
+    with pytest.raises(ValueError, match=r"no images of class\(es\) \[7\]"):
+        make_split(images[keep], labels[keep], images, labels)
+
+
+def test_histogram_and_grid_refuse_meaningless_input():
+    from vaelib.plots import score_histogram
+
+    with pytest.raises(ValueError, match="NaN"):
+        score_histogram({"a": [0.1, np.nan]})
+    with pytest.raises(ValueError, match="must be a number"):
+        score_histogram({"a": [0.1, 0.2]}, {"t": None})
+    with pytest.raises(ValueError, match="divide 0-255"):
+        image_grid(np.full((2, 28, 28), 200.0))
+
+
+def test_missing_run_message_repeats_the_non_default_parameters(tmp_path):
+    from vaelib.params import CourseParameters
+    from vaelib.runs import RunNotFoundError, load_run
+
+    params = CourseParameters(epochs=3, normal_classes=[1, 3], run_dir=str(tmp_path / "r"))
+    with pytest.raises(RunNotFoundError) as info:
+        load_run(params)
+    assert '-y "normal_classes: [1, 3]"' in str(info.value) and "-p epochs 3" in str(info.value)

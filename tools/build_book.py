@@ -193,6 +193,10 @@ def main() -> int:
             strip_solutions()
         print("[3/3] building the HTML")
         render()
+    except KeyboardInterrupt:
+        print(f"\nBook build interrupted. Nothing was published; {HTML.relative_to(ROOT)} is unchanged.",
+              file=sys.stderr)
+        return 130
     except Exception as exc:  # report briefly; papermill's message holds the cell's error
         print(f"\nBook build FAILED: {exc}\nNothing was published; {HTML.relative_to(ROOT)} is unchanged.", file=sys.stderr)
         return 1

@@ -249,14 +249,16 @@ def make_split(
     For the defaults that is 16200 training, 1800 + 600 validation and 3000 + 1000 test images.
     """
     normal, anomaly = check_classes(normal_classes, anomaly_classes)
-    if not 0.0 < float(valid_fraction) < 1.0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
+    if not isinstance(valid_fraction, (int, float)) or not 0.0 < float(valid_fraction) < 1.0:
         raise ParameterError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}.")
     x_train, y_train = np.asarray(x_train), np.asarray(y_train)
     x_test, y_test = np.asarray(x_test), np.asarray(y_test)
     if x_train.shape[1:] != (28, 28) or x_test.shape[1:] != (28, 28):
         raise ValueError(f"images must have shape (n, 28, 28), got {x_train.shape} and {x_test.shape}.")
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError("each image array needs one label per image.")
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test) or y_train.ndim != 1 or y_test.ndim != 1:
+        raise ValueError("labels must be 1-D arrays with one class id per image.")
     x_fit, x_valid, y_fit, y_valid = train_test_split(
         x_train, y_train, test_size=valid_fraction, stratify=y_train, random_state=seed
     )
@@ -264,6 +266,11 @@ def make_split(
     keep_fit = np.isin(y_fit, normal)
     keep_valid = np.isin(y_valid, chosen)
     keep_test = np.isin(y_test, chosen)
+    for name, labels in (("training", y_train), ("test", y_test)):
+        absent = sorted(set(chosen) - set(np.unique(labels).tolist()))
+        if absent:
+            raise ValueError(f"The {name} labels contain no images of class(es) {absent}; choose classes "
+                             "that are in the data.")
     return AnomalySplit(
         normal_classes=normal,
         anomaly_classes=anomaly,

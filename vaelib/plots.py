@@ -64,6 +64,8 @@ def image_grid(images, n_cols: int = 10, titles=None, title: str | None = None,
     images = _images(images)
     if images.dtype == np.uint8:
         images = images.astype(np.float32) / 255
+    elif images.size and (np.nanmax(images) > 1 or np.nanmin(images) < 0):
+        raise ValueError("float images must lie in [0, 1]; divide 0-255 pixels by 255 (or pass uint8).")
     n = len(images)
     n_cols = max(1, min(n_cols, n))
     n_rows = math.ceil(n / n_cols)
@@ -139,6 +141,11 @@ def score_histogram(scores_by_group: dict, thresholds: dict | None = None, xlabe
     groups = {k: np.asarray(v, dtype=float).ravel() for k, v in scores_by_group.items()}
     if not groups or any(v.size == 0 for v in groups.values()):
         raise ValueError("score_histogram needs at least one non-empty group of scores.")
+    if not all(np.isfinite(v).all() for v in groups.values()):
+        raise ValueError("score_histogram got NaN or infinite scores.")
+    for label, value in (thresholds or {}).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise ValueError(f"threshold {label!r} must be a number, got {value!r}.")
     every = np.concatenate(list(groups.values()))
     edges = np.histogram_bin_edges(every, bins=bins)
     fig = Figure(figsize=(10, 4), layout="constrained")

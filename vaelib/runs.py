@@ -139,6 +139,16 @@ class Run:
         return self.path / name
 
 
+def _papermill_args(params: CourseParameters) -> str:
+    """The ``-y``/``-p`` options that reproduce ``params`` (defaults left out)."""
+    defaults = CourseParameters().to_dict()
+    args = ""
+    for name, value in params.to_dict().items():
+        if value != defaults[name] or name == "run_dir":
+            args += f' -y "{name}: {value}"' if isinstance(value, list) else f" -p {name} {value}"
+    return args
+
+
 def load_run(params: CourseParameters) -> Run:
     """Open the run in ``params.run_dir``, checking it was trained with the same parameters.
 
@@ -151,7 +161,7 @@ def load_run(params: CourseParameters) -> Run:
         raise RunNotFoundError(
             f"No trained model in run_dir {str(path)!r}. Chapters 03-06 read the model that chapter "
             "02 trains: run notebooks/02_training.ipynb first with the same parameters, e.g.\n"
-            f"  papermill notebooks/02_training.ipynb out.ipynb --cwd notebooks -p run_dir {params.run_dir}"
+            f"  papermill notebooks/02_training.ipynb out.ipynb --cwd notebooks{_papermill_args(params)}"
         )
     try:
         config = json.loads((path / CONFIG_FILE).read_text())
