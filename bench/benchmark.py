@@ -39,6 +39,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from epoch_times import EpochTimes  # bench/ is the script's folder
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,17 +147,8 @@ def worker_train(spec: dict) -> dict:
         out["matmul_peak"] = matmul_peak()
     train, valid = training_images(spec)
 
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.wall, self.cpu = [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._wall, self._cpu = time.perf_counter(), time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.wall.append(time.perf_counter() - self._wall)
-            self.cpu.append(time.process_time() - self._cpu)
+    class EpochTimer(EpochTimes, keras.callbacks.Callback):
+        pass
 
     timer = EpochTimer()
     values = dict(spec["config"])

@@ -20,7 +20,8 @@ import json
 import os
 import sys
 import tempfile
-import time
+
+from epoch_times import EpochTimes  # bench/ is the script's folder
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -76,17 +77,8 @@ def main(argv=None) -> int:
     variational_ae.compile(loss="binary_crossentropy", optimizer="rmsprop")
     # ---- end of the seed's code ----
 
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.wall, self.cpu = [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._wall, self._cpu = time.perf_counter(), time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):  # runs after ModelCheckpoint (listed first)
-            self.wall.append(time.perf_counter() - self._wall)
-            self.cpu.append(time.process_time() - self._cpu)
+    class EpochTimer(EpochTimes, keras.callbacks.Callback):  # runs after ModelCheckpoint (listed first)
+        pass
 
     timer = EpochTimer()
     with tempfile.TemporaryDirectory() as tmp:

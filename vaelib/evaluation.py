@@ -20,16 +20,22 @@ from vaelib.tables import Table
 CLASS_ORDER = ("normal", "anomaly")
 
 
-def _labels_and_scores(is_anomaly, scores):
+def as_anomaly_labels(is_anomaly) -> np.ndarray:
+    """Booleans or 0/1 (1 = anomaly) as a flat boolean array; anything else is an error."""
     y = np.asarray(is_anomaly).ravel()
-    if y.dtype != bool and not np.isin(y, (0, 1)).all():
+    if y.dtype != bool and not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
         raise ValueError("is_anomaly must hold booleans or 0/1 (1 = anomaly).")
+    return y.astype(bool)
+
+
+def _labels_and_scores(is_anomaly, scores):
+    y = as_anomaly_labels(is_anomaly)
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
         raise ValueError(f"is_anomaly and scores differ in length: {y.size} vs {s.size}.")
     if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or infinite values.")
-    return y.astype(bool), s
+    return y, s
 
 
 def predict_anomaly(scores, threshold: float) -> np.ndarray:

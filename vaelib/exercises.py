@@ -39,6 +39,19 @@ def _call(fn, *args):
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def _per_image_answer(fn, args, shape, raised_hint: str, one_number_hint: str, shape_hint: str):
+    """Call ``fn(*args)`` for a per-image answer of ``shape``: ``(answer, None)`` or ``(None, False)``
+    after printing why it is wrong (it raised, it collapsed to one number, or another shape)."""
+    got, error = _call(fn, *args)
+    if error:
+        return None, _verdict(False, f"your function raised {error}", raised_hint)
+    got = np.asarray(got, dtype=float)
+    if got.shape != shape:
+        hint = one_number_hint if got.size == 1 else shape_hint
+        return None, _verdict(False, f"your result has shape {got.shape}, expected {shape}.", hint)
+    return got, None
+
+
 def expected_split_sizes(normal_classes, anomaly_classes) -> dict[str, int]:
     """The sizes :meth:`vaelib.data.AnomalySplit.sizes` reports, computed from class counts alone.
 
@@ -107,14 +120,12 @@ def check_kl(fn) -> bool:
     mean = rng.normal(size=(5, 16))
     log_var = rng.normal(scale=0.5, size=(5, 16))
     expected = _kl_reference(mean, log_var)
-    got, error = _call(fn, mean, log_var)
-    if error:
-        return _verdict(False, f"your function raised {error}", "use only NumPy: np.sum, np.exp, **2.")
-    got = np.asarray(got, dtype=float)
-    if got.shape != expected.shape:
-        hint = ("sum over the codings (axis=-1) only, one KL per image."
-                if got.size == 1 else "the result needs one number per row of mean: shape (batch,).")
-        return _verdict(False, f"your result has shape {got.shape}, expected {expected.shape}.", hint)
+    got, wrong = _per_image_answer(fn, (mean, log_var), expected.shape,
+                                   raised_hint="use only NumPy: np.sum, np.exp, **2.",
+                                   one_number_hint="sum over the codings (axis=-1) only, one KL per image.",
+                                   shape_hint="the result needs one number per row of mean: shape (batch,).")
+    if wrong is not None:
+        return wrong
     if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
         return _verdict(True, "right: your KL matches the closed form.")
     if np.allclose(got, -expected):
@@ -140,14 +151,13 @@ def check_mae(fn) -> bool:
     reconstructions = rng.random((4, 28, 28))
     diff = images - reconstructions
     expected = np.abs(diff).reshape(4, -1).mean(axis=1)
-    got, error = _call(fn, images, reconstructions)
-    if error:
-        return _verdict(False, f"your function raised {error}", "np.abs(...).mean(axis=(1, 2)) is one way.")
-    got = np.asarray(got, dtype=float)
-    if got.shape != expected.shape:
-        hint = ("you averaged over the images too; average over the pixels of each image only: axis=(1, 2)."
-                if got.size == 1 else "the score needs one number per image: shape (n,).")
-        return _verdict(False, f"your result has shape {got.shape}, expected {expected.shape}.", hint)
+    got, wrong = _per_image_answer(
+        fn, (images, reconstructions), expected.shape,
+        raised_hint="np.abs(...).mean(axis=(1, 2)) is one way.",
+        one_number_hint="you averaged over the images too; average over the pixels of each image only: axis=(1, 2).",
+        shape_hint="the score needs one number per image: shape (n,).")
+    if wrong is not None:
+        return wrong
     if np.allclose(got, expected):
         return _verdict(True, "right: one mean absolute error per image.")
     if np.allclose(got, np.abs(diff).reshape(4, -1).sum(axis=1)):

@@ -149,6 +149,27 @@ def _papermill_args(params: CourseParameters) -> str:
     return args
 
 
+def _read_run(path: Path) -> tuple[dict, dict]:
+    """``(config, history)`` of the run in ``path``; :class:`RunNotFoundError` if damaged."""
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text())
+        history = json.loads((path / HISTORY_FILE).read_text())
+        if not isinstance(config["parameters"], dict):
+            raise TypeError("'parameters' is not a mapping")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunNotFoundError(
+            f"The run in run_dir {str(path)!r} is incomplete or damaged ({type(exc).__name__}: {exc}). "
+            "Run notebooks/02_training.ipynb again with the same parameters to train it afresh."
+        ) from None
+    return config, history
+
+
+def _differences(config: dict, params: CourseParameters) -> list[str]:
+    """The :data:`MUST_MATCH` parameters in which a saved run's config differs from ``params``."""
+    asked = params.to_dict()
+    return [k for k in MUST_MATCH if config["parameters"].get(k) != asked[k]]
+
+
 def load_run(params: CourseParameters) -> Run:
     """Open the run in ``params.run_dir``, checking it was trained with the same parameters.
 
@@ -163,17 +184,9 @@ def load_run(params: CourseParameters) -> Run:
             "02 trains: run notebooks/02_training.ipynb first with the same parameters, e.g.\n"
             f"  papermill notebooks/02_training.ipynb out.ipynb --cwd notebooks{_papermill_args(params)}"
         )
-    try:
-        config = json.loads((path / CONFIG_FILE).read_text())
-        history = json.loads((path / HISTORY_FILE).read_text())
-        saved = config["parameters"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunNotFoundError(
-            f"The run in run_dir {str(path)!r} is incomplete or damaged ({type(exc).__name__}: {exc}). "
-            "Run notebooks/02_training.ipynb again with the same parameters to train it afresh."
-        ) from None
+    config, history = _read_run(path)
     asked = params.to_dict()
-    differ = [f"{k}: saved {saved.get(k)!r}, asked {asked[k]!r}" for k in MUST_MATCH if saved.get(k) != asked[k]]
+    differ = [f"{k}: saved {config['parameters'].get(k)!r}, asked {asked[k]!r}" for k in _differences(config, params)]
     if differ:
         raise RunMismatchError(
             f"The run in {str(path)!r} was trained with other parameters ({'; '.join(differ)}). "
@@ -203,33 +216,29 @@ def train_or_load(params: CourseParameters, train_images, valid_images, config, 
     path = Path(params.run_dir)
     check_writable(path)
     try:
-        saved = json.loads((path / CONFIG_FILE).read_text())
-        history = json.loads((path / HISTORY_FILE).read_text())
-        saved_params, saved_training = saved["parameters"], saved.get("training", {})
-    except (OSError, ValueError, KeyError, TypeError):
-        saved = None
+        saved, history = _read_run(path)
+    except RunNotFoundError:
+        saved, history = None, None
 
-    def same(a: dict, b: dict) -> bool:
-        return {k: v for k, v in a.items() if k not in SPEED_ONLY} == {k: v for k, v in b.items() if k not in SPEED_ONLY}
+    def without_speed(training: dict) -> dict:
+        return {k: v for k, v in training.items() if k not in SPEED_ONLY}
 
-    asked = params.to_dict()
-    if (saved is not None and (path / MODEL_FILE).is_file()
-            and all(saved_params.get(k) == asked[k] for k in MUST_MATCH)
-            and same(saved_training, config.to_dict())
-            and len(history.get("loss", [])) == config.epochs):
-        try:
-            model = load_vae(path / MODEL_FILE)
-        except (OSError, ValueError, zipfile.BadZipFile):
-            model = None  # a damaged model file: train afresh below
-        if model is not None:
-            if print_every:
-                printer = EpochPrinter(print_every)
-                printer.set_params({"epochs": config.epochs})
-                for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
-                    printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
-            return model, history
     if saved is not None:
-        differ = [k for k in MUST_MATCH if saved_params.get(k) != asked[k]]
+        differ = _differences(saved, params)
+        if (not differ and (path / MODEL_FILE).is_file()
+                and without_speed(saved.get("training", {})) == without_speed(config.to_dict())
+                and len(history.get("loss", [])) == config.epochs):
+            try:
+                model = load_vae(path / MODEL_FILE)
+            except (OSError, ValueError, zipfile.BadZipFile):
+                model = None  # a damaged model file: train afresh below
+            if model is not None:
+                if print_every:
+                    printer = EpochPrinter(print_every)
+                    printer.set_params({"epochs": config.epochs})
+                    for epoch, (loss, val_loss) in enumerate(zip(history["loss"], history["val_loss"])):
+                        printer.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
+                return model, history
         print(f"run_dir {str(path)!r} holds a run trained with other settings"
               f"{' (' + ', '.join(differ) + ')' if differ else ''}; it is replaced when training succeeds.")
     model, history = train_vae(train_images, valid_images, config, print_every=print_every)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score
 
+from vaelib.evaluation import as_anomaly_labels
+
 
 def _scores(values, name: str) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64).ravel()
@@ -18,14 +20,6 @@ def _scores(values, name: str) -> np.ndarray:
     if not np.isfinite(values).all():
         raise ValueError(f"{name} contains NaN or infinite scores.")
     return values
-
-
-def _labels(is_anomaly) -> np.ndarray:
-    """Booleans or 0/1 (1 = anomaly) as a flat boolean array; anything else is an error."""
-    y = np.asarray(is_anomaly).ravel()
-    if y.dtype != bool and not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
-        raise ValueError("is_anomaly must hold booleans or 0/1 (1 = anomaly).")
-    return y.astype(bool)
 
 
 def mean_plus_k_std(scores, k: float) -> float:
@@ -47,7 +41,7 @@ def best_accuracy_threshold(scores, is_anomaly, n_candidates: int = 100) -> floa
     float, never an array.
     """
     s = _scores(scores, "scores")
-    y = _labels(is_anomaly)
+    y = as_anomaly_labels(is_anomaly)
     if y.shape != s.shape:
         raise ValueError(f"scores and is_anomaly differ in length: {s.size} vs {y.size}.")
     if y.all() or not y.any():
@@ -77,7 +71,7 @@ def seed_thresholds(train_scores, valid_scores, valid_is_anomaly, n_candidates: 
     ``valid_is_anomaly``: the labelled validation set (normal and anomalous).
     """
     valid = _scores(valid_scores, "valid_scores")
-    y = _labels(valid_is_anomaly)
+    y = as_anomaly_labels(valid_is_anomaly)
     if y.shape != valid.shape:
         raise ValueError(f"valid_scores and valid_is_anomaly differ in length: {valid.size} vs {y.size}.")
     if y.all() or not y.any():
