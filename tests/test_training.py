@@ -99,3 +99,39 @@ def test_kl_weight_reaches_the_model(sample_images):
     model, _ = train_vae(images[:32], images[32:], small_config(epochs=1, kl_weight=0.5, optimizer="adam"),
                          print_every=0)
     assert model.kl_weight == 0.5 and type(model.optimizer).__name__ == "Adam"
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_steps_per_execution_only_changes_the_dispatch(sample_images, jit_compile):
+    """100 images at batch 32: three full steps and one of 4 images per epoch, whether fit hands
+    over one batch at a time, three at a time, or all at once (one call per epoch)."""
+    images = sample_images[0][:130]
+    train, valid = images[:100], images[100:]
+    runs = [train_vae(train, valid, small_config(steps_per_execution=n, jit_compile=jit_compile), print_every=0)
+            for n in (1, 3, 8)]
+    (first, h1), (_, h3), (_, h8) = runs
+    assert h1["xla"] == jit_compile
+    assert h1["loss"] == h3["loss"] == h8["loss"] and h1["val_loss"] == h3["val_loss"] == h8["val_loss"]
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), runs[1][0].get_weights()))
+
+
+def test_training_steps_are_those_of_plain_keras_fit(sample_images):
+    """Grouped steps give bit-identical losses to one gradient step per batch that fit hands over
+    (``step_batch_size=None``, as in plain Keras)."""
+    import keras
+
+    from vaelib.model import VAE
+    from vaelib.training import set_determinism
+
+    images = sample_images[0][:130]
+    train, valid = images[:100], images[100:]
+    _, h1 = train_vae(train, valid, small_config(steps_per_execution=8), print_every=0)
+
+    config = small_config()
+    set_determinism(config.seed)
+    plain = VAE(config.codings_size, config.hidden_units, seed=config.seed)
+    plain.compile(optimizer=keras.optimizers.RMSprop(config.learning_rate), loss="binary_crossentropy")
+    fit = plain.fit(train, train, validation_data=(valid, valid), epochs=config.epochs,
+                    batch_size=config.batch_size, shuffle=True, verbose=0)
+    assert fit.history["loss"] == h1["loss"] and fit.history["val_loss"] == h1["val_loss"]
+    assert plain.optimizer.iterations.numpy() == config.epochs * 4

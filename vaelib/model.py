@@ -15,6 +15,7 @@ import os
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 PIXELS = 28 * 28
@@ -96,6 +97,13 @@ class VAE(keras.Model):
     ``(BCE_sum + KL) / 784`` for the default ``kl_weight = 1/784``: the negative ELBO per pixel.
     ``model(images)`` returns reconstructions ``(batch, 28, 28)``; at inference (``training`` not
     set) they are decoded from the codings *mean*, so they are deterministic.
+
+    ``step_batch_size``: images per gradient step in ``fit``. ``None`` (default): one step per batch
+    that ``fit`` hands over, as in plain Keras. An integer: ``fit`` may hand over several steps'
+    worth of images at once (``train_vae`` passes ``steps_per_execution`` batches), and
+    :meth:`train_step` runs them as consecutive steps of ``step_batch_size`` images (the last one
+    smaller if the batch does not divide evenly) inside one compiled call. The batches, their order
+    and the updates are those of ``fit(batch_size=step_batch_size)``; only the dispatch is saved.
     """
 
     def __init__(
@@ -116,6 +124,8 @@ class VAE(keras.Model):
         self.encoder = build_encoder(self.codings_size, self.hidden_units, activation)
         self.decoder = build_decoder(self.codings_size, self.hidden_units[::-1], activation)
         self.sampling = Sampling(seed=seed, name="sampling")
+        self.step_batch_size = None
+        self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def call(self, images, training=None):
         mean, log_var = self.encoder(images, training=training)
@@ -126,6 +136,45 @@ class VAE(keras.Model):
     def build(self, input_shape=None):
         # Encoder and decoder are functional models, built when created; sampling has no weights.
         self.built = True
+
+    # Training and evaluation steps (TensorFlow backend). The loss is the compiled one (binary
+    # cross-entropy) plus the KL term added in `call`: `compute_loss` sums both.
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def _gradient_step(self, images):
+        """One RMSprop (or other optimizer) step on a batch; adds its mean loss to the tracker."""
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(x=images, y=images, y_pred=self(images, training=True), training=True)
+        self.optimizer.apply(tape.gradient(loss, self.trainable_variables), self.trainable_variables)
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(images)[0])
+
+    def train_step(self, data):
+        """The gradient steps for one batch from ``fit`` (several, see ``step_batch_size``);
+        returns the running mean loss per image of the epoch so far."""
+        images = data[0] if isinstance(data, tuple) else data
+        size = self.step_batch_size
+        if size is None:
+            self._gradient_step(images)
+            return {"loss": self.loss_tracker.result()}
+        count = tf.shape(images)[0]
+        full = count // size  # full batches; then the rest, if any, as one smaller batch
+
+        def step(i):  # a gather, not a slice: XLA also compiles this body when there is no full batch
+            self._gradient_step(tf.gather(images, i * size + tf.range(size)))
+            return i + 1
+
+        tf.while_loop(lambda i: i < full, step, [tf.constant(0)])
+        tf.cond(count > full * size, lambda: self._gradient_step(images[full * size:]), lambda: None)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        """The loss of a validation batch at inference (codings mean, no noise), tracked per image."""
+        images = data[0] if isinstance(data, tuple) else data
+        loss = self.compute_loss(x=images, y=images, y_pred=self(images, training=False), training=False)
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(images)[0])
+        return {"loss": self.loss_tracker.result()}
 
     def get_config(self):
         return {
