@@ -194,13 +194,13 @@ def worker_xla_ab(spec: dict) -> dict:
     runs = {}
     for name, jit in (("xla", True), ("no_xla", False)):
         model = VAE(16, seed=42)
-        model.compile(optimizer=keras.optimizers.RMSprop(0.001), loss="binary_crossentropy",
-                      steps_per_execution=32, jit_compile=jit)
+        model.step_batch_size = 128  # as train_vae does: one call per epoch, steps of 128 inside
+        model.compile(optimizer=keras.optimizers.RMSprop(0.001), loss="binary_crossentropy", jit_compile=jit)
         runs[name] = (model, {"wall": [], "cpu": []})
     for epoch in range(spec["epochs"]):
         for model, times in runs.values():
             wall, cpu = time.perf_counter(), time.process_time()
-            model.fit(train, train, validation_data=(valid, valid), batch_size=128, shuffle=True,
+            model.fit(train, train, validation_data=(valid, valid), batch_size=128 * 128, shuffle=True,
                       epochs=epoch + 1, initial_epoch=epoch, verbose=0)
             times["wall"].append(time.perf_counter() - wall)
             times["cpu"].append(time.process_time() - cpu)
