@@ -95,3 +95,13 @@ def test_decode_checks_the_codings_shape(tiny_model):
     with pytest.raises(ValueError, match=r"\(n, 4\)"):
         tiny_model[0].decode(np.zeros((3, 16)))
     assert tiny_model[0].decode(np.zeros((3, 4))).shape == (3, 28, 28)
+
+
+def test_sampling_noise_is_keras_random_normal_from_the_same_seed():
+    """Sampling names TensorFlow's Philox algorithm for speed; the noise is what
+    keras.random.normal draws from a SeedGenerator with the same seed, draw after draw."""
+    layer, generator = Sampling(seed=3), keras.random.SeedGenerator(3)
+    zeros = np.zeros((5, 4), "float32")
+    for _ in range(2):
+        noise = np.asarray(layer([zeros, zeros], training=True))
+        assert np.array_equal(noise, np.asarray(keras.random.normal((5, 4), seed=generator)))

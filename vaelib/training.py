@@ -34,8 +34,8 @@ class TrainingConfig:
       call instead of one per batch (128 covers the seed's 16200 images in one call). Speed only:
       the batches, the updates and the losses do not depend on it (bit-identical, tested).
     * ``jit_compile``: compile the training step with XLA, which fuses the many small elementwise
-      ops of a step (measured on 2 CPU cores: about a third less time per epoch, about 4 s of
-      compile time in the first). ``"auto"`` (default): on when there is no GPU and ``epochs`` is at least
+      ops of a step (the book's Performance appendix measures the gain per epoch on 2 CPU cores;
+      compiling costs about 4 s in the first epoch). ``"auto"`` (default): on when there is no GPU and ``epochs`` is at least
       :data:`XLA_MIN_EPOCHS`; off with a GPU, where XLA does not promise deterministic kernels.
       XLA rounds differently, so the losses differ in the last digits from a run without it, but
       they are reproducible either way. ``history["xla"]`` says whether it was used.
