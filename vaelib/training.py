@@ -32,7 +32,9 @@ class TrainingConfig:
       that many batches at once and :meth:`VAE.train_step <vaelib.model.VAE.train_step>` runs
       them as consecutive gradient steps of ``batch_size`` images, so there is one dispatch per
       call instead of one per batch (128 covers the seed's 16200 images in one call). Speed only:
-      the batches, the updates and the losses do not depend on it (bit-identical, tested).
+      the batches and the updates do not depend on it. Without XLA the losses are bit-identical
+      (tested); with XLA, ``1`` compiles to a differently fused program (a loop of one step is
+      unrolled) whose losses may differ in the last digits.
     * ``jit_compile``: compile the training step with XLA, which fuses the many small elementwise
       ops of a step (the book's Performance appendix measures the gain per epoch on 2 CPU cores;
       compiling costs about 4 s in the first epoch). ``"auto"`` (default): on when there is no GPU and ``epochs`` is at least
