@@ -330,10 +330,11 @@ def matmul_chain_gflops(batch: int, steps: int = 32, repeats: int = 5) -> dict:
 
 def worker_ceiling(spec: dict) -> dict:
     """The matmul-only training step at each batch size in ``spec["batches"]``, and the matmul
-    peak of this process (the better of a measurement before and one after)."""
+    peak of this process (the better of a measurement before and one after; both are kept)."""
     before = matmul_peak()
     rows = [matmul_chain_gflops(b) for b in spec["batches"]]
-    return {"matmul_peak": max(before, matmul_peak(), key=lambda p: p["gflops"]), "rows": rows}
+    after = matmul_peak()
+    return {"matmul_peak": max(before, after, key=lambda p: p["gflops"]), "peaks": [before, after], "rows": rows}
 
 
 def worker_profile(spec: dict) -> dict:
@@ -595,10 +596,33 @@ def run_benchmark(quick: bool, skip_book: bool) -> dict:
             r = run_worker("book", {"profile": profile})
             results["book"][profile] = r
             say(f"    {r['wall_seconds']:.0f} s (exit {r['returncode']}), tree peak RSS {r['tree_gb']:.2f} GB")
+    settle_peak(results)
     results["comparison"]["full_book_saves"] = count_improvements()
     results["machine"]["load_average_end"] = list(os.getloadavg())
     results["targets"] = check_targets(results)
     return results
+
+
+def settle_peak(r: dict) -> None:
+    """Make ``r["matmul_peak"]`` the best of every matmul peak measured in the run, and recompute
+    each training row's share of it (``peak_fraction``), in place.
+
+    The peak is measured in the first training worker and twice in the ceiling worker; on a
+    shared machine the three differ by 10 % or more, and a rate measured beside a lower peak could
+    otherwise exceed "100 %". Taking the best keeps every share at or below what the kernels did
+    reach in this run. Idempotent: the measurements are kept in ``r["matmul_peak"]["measured"]``.
+    """
+    peak = r["matmul_peak"]
+    if "measured" not in peak:  # the first training worker's, then the ceiling worker's two
+        ceiling = r.get("ceiling") or {}
+        candidates = [peak, *ceiling.get("peaks", [ceiling["matmul_peak"]] if ceiling else [])]
+        peak = {**max(candidates, key=lambda p: p["gflops"]), "measured": [p["gflops"] for p in candidates]}
+        r["matmul_peak"] = peak
+    best = peak["gflops"]
+    rows = [r["comparison"]["vaelib"], r["comparison"]["seed"], *r["levers"].values(),
+            *r["scaling_images"]["rows"], *r["scaling_codings"]["rows"]]
+    for row in rows:
+        row["peak_fraction"] = row["gflops"] / best
 
 
 def count_improvements(history=ROOT / "_build" / "src" / "runs" / "full" / "history.json") -> int | None:
@@ -733,7 +757,7 @@ def throughput_ladder(r: dict) -> list[dict]:
         return []
     peak, a = r["matmul_peak"]["gflops"], r["comparison"]["vaelib"]
     rows = [{"what": "shipped `train_vae`: whole epochs, validation included",
-             "gflops": a["gflops"], "own_peak": peak}]
+             "gflops": a["gflops"], "own_peak": r["matmul_peak"].get("measured", [peak])[0]}]
     c = r["ceiling"]
     for row in c["rows"]:
         rows.append({"what": f"the step's 26 matmuls alone, batch {row['batch']}" +
@@ -772,8 +796,9 @@ def ceiling_section(r: dict) -> list[str]:
              f"{row['gflops']:.1f}", f"{row['peak_fraction']:.0%}", f"{row['own_peak_fraction']:.0%}"]
             for row in ladder]),
         "",
-        f"- At batch 128 the matmuls alone reach {top['own_peak_fraction']:.0%} of the peak measured "
-        "beside them: the matrices are small but not too small for the kernels.",
+        f"- At batch 128 the matmuls alone reach {top['peak_fraction']:.0%} of the run's peak: that is "
+        "the most a training step at the seed's batch could reach if everything else in it were free. "
+        "Larger batches bring the matmuls closer to the peak.",
     ]
     prof = r.get("profile")
     if prof:
@@ -823,9 +848,12 @@ def render_page(r: dict) -> str:
             ["tf-keras (seed path only)", m.get("tf_keras")], ["date", m["date"]],
             ["load average at start / end (1 min)",
              f"{m['load_average_start'][0]:.2f} / {m.get('load_average_end', [float('nan')])[0]:.2f}"],
-            ["float32 matmul peak", f"{peak:.1f} GFLOP/s ({r['matmul_peak']['n']}² matrices, "
-                                    f"best of {r['matmul_peak']['repeats']}, the better of TensorFlow's "
-                                    "and XLA's kernels)"],
+            ["float32 matmul peak", f"{peak:.1f} GFLOP/s ({r['matmul_peak']['n']}² matrices, the better of "
+                                    "TensorFlow's and XLA's kernels, best of "
+                                    f"{r['matmul_peak']['repeats']} timings; the best of "
+                                    f"{len(r['matmul_peak'].get('measured', [peak]))} such measurements in this run: "
+                                    + ", ".join(f"{g:.0f}" for g in r["matmul_peak"].get("measured", [peak]))
+                                    + ")"],
         ]),
         "",
         "A load average above the number of cores means other work shared the machine, and the "
@@ -985,6 +1013,7 @@ def main(argv=None) -> int:
         return 0
     if args.page_only:
         results = json.loads(Path(args.results).read_text())
+        settle_peak(results)
         results["targets"] = check_targets(results)
     else:
         start = time.perf_counter()
