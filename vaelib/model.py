@@ -103,11 +103,12 @@ class VAE(keras.Model):
     set) they are decoded from the codings *mean*, so they are deterministic.
 
     ``step_batch_size``: images per gradient step in ``fit``. ``None`` (default): one step per batch
-    that ``fit`` hands over, as in plain Keras. An integer: ``fit`` may hand over several steps'
-    worth of images at once (``train_vae`` passes ``steps_per_execution`` batches), and
-    :meth:`train_step` runs them as consecutive steps of ``step_batch_size`` images (the last one
-    smaller if the batch does not divide evenly) inside one compiled call. The batches, their order
-    and the updates are those of ``fit(batch_size=step_batch_size)``; only the dispatch is saved.
+    that ``fit`` hands over, as in plain Keras. An integer: ``fit`` hands over the whole training
+    set at once, once per epoch (``train_vae`` does), and :meth:`train_step` shuffles it
+    (:meth:`epoch_order`) and runs consecutive steps of ``step_batch_size`` images (the last one
+    smaller if the batch does not divide evenly) inside one compiled call. The steps and updates
+    are those of plain ``fit(batch_size=step_batch_size, shuffle=False)`` on the images in that
+    order (tested); only the dispatch and the data handling per epoch are saved.
     """
 
     def __init__(
@@ -154,15 +155,26 @@ class VAE(keras.Model):
         self.optimizer.apply(tape.gradient(loss, self.trainable_variables), self.trainable_variables)
         self.loss_tracker.update_state(loss, sample_weight=tf.shape(images)[0])
 
+    def epoch_order(self, count, steps_taken):
+        """A permutation of ``range(count)`` (int32 tensor): the order of the images in the epoch
+        that starts after ``steps_taken`` optimizer steps, drawn from ``seed`` and that count, so
+        every epoch has its own order and the same seed gives the same orders."""
+        key = tf.stack([tf.constant(self.seed or 0, tf.int64), tf.cast(steps_taken, tf.int64)])
+        return tf.argsort(tf.random.stateless_uniform(tf.reshape(count, [1]), seed=key), stable=True)
+
     def train_step(self, data):
-        """The gradient steps for one batch from ``fit`` (several, see ``step_batch_size``);
-        returns the running mean loss per image of the epoch so far."""
+        """The gradient steps for what ``fit`` hands over: one batch, or with ``step_batch_size``
+        the whole training set, shuffled and cut into consecutive batches; returns the running
+        mean loss per image of the epoch so far."""
         images = data[0] if isinstance(data, tuple) else data
         size = self.step_batch_size
         if size is None:
             self._gradient_step(images)
             return {"loss": self.loss_tracker.result()}
         count = tf.shape(images)[0]
+        # One shuffled copy per epoch, then contiguous slices: XLA's CPU code gathers scattered
+        # rows inside a loop very slowly (it copies the whole array for every step).
+        images = tf.gather(images, self.epoch_order(count, self.optimizer.iterations))
         full = count // size  # full batches; then the rest, if any, as one smaller batch
 
         def step(i):  # a gather, not a slice: XLA also compiles this body when there is no full batch
@@ -170,7 +182,8 @@ class VAE(keras.Model):
             return i + 1
 
         tf.while_loop(lambda i: i < full, step, [tf.constant(0)])
-        tf.cond(count > full * size, lambda: self._gradient_step(images[full * size:]), lambda: None)
+        tf.cond(count > full * size, lambda: self._gradient_step(tf.gather(images, tf.range(full * size, count))),
+                lambda: None)
         return {"loss": self.loss_tracker.result()}
 
     def test_step(self, data):

@@ -195,15 +195,11 @@ def load_run(params: CourseParameters) -> Run:
     return Run(path=path, config=config, history=history)
 
 
-#: TrainingConfig fields that change speed only, never the trained weights.
-SPEED_ONLY = ("steps_per_execution",)
-
-
 def train_or_load(params: CourseParameters, train_images, valid_images, config, print_every: int = 10):
     """``train_vae``, unless ``params.run_dir`` already holds a complete run trained identically.
 
-    "Identically" means the same :data:`MUST_MATCH` parameters and the same training config
-    (fields in :data:`SPEED_ONLY` aside), with a history of ``config.epochs`` epochs. Then the
+    "Identically" means the same :data:`MUST_MATCH` parameters and the same training config,
+    with a history of ``config.epochs`` epochs. Then the
     saved model and history are returned and the same epoch lines are printed from the saved
     history, so the output matches a fresh training; otherwise this trains with
     :func:`~vaelib.training.train_vae` and saves the new run with :func:`save_run` (only after
@@ -220,13 +216,10 @@ def train_or_load(params: CourseParameters, train_images, valid_images, config, 
     except RunNotFoundError:
         saved, history = None, None
 
-    def without_speed(training: dict) -> dict:
-        return {k: v for k, v in training.items() if k not in SPEED_ONLY}
-
     if saved is not None:
         differ = _differences(saved, params)
         if (not differ and (path / MODEL_FILE).is_file()
-                and without_speed(saved.get("training", {})) == without_speed(config.to_dict())
+                and saved.get("training") == config.to_dict()
                 and len(history.get("loss", [])) == config.epochs):
             try:
                 model = load_vae(path / MODEL_FILE)

@@ -25,16 +25,9 @@ class TrainingConfig:
     activation; ``kl_weight`` multiplies the mean KL term (1/784 puts it on the per-pixel scale of
     the binary cross-entropy); ``optimizer`` is a Keras optimizer name and ``learning_rate`` its
     step size (Keras default 0.001). The decoder's sigmoid output and the binary cross-entropy are
-    fixed: together they are the Bernoulli model of the pixels that the theory chapter derives. The last three fields are about the
+    fixed: together they are the Bernoulli model of the pixels that the theory chapter derives. The last two fields are about the
     engine, never about what is taught (the book's Performance appendix measures them):
 
-    * ``steps_per_execution``: batches run per call into the compiled graph. ``fit`` hands over
-      that many batches at once and :meth:`VAE.train_step <vaelib.model.VAE.train_step>` runs
-      them as consecutive gradient steps of ``batch_size`` images, so there is one dispatch per
-      call instead of one per batch (128 covers the seed's 16200 images in one call). Speed only:
-      the batches and the updates do not depend on it. Without XLA the losses are bit-identical
-      (tested); with XLA, ``1`` compiles to a differently fused program (a loop of one step is
-      unrolled) whose losses may differ in the last digits.
     * ``jit_compile``: compile the training step with XLA, which fuses the many small elementwise
       ops of a step (the book's Performance appendix measures the gain per epoch on 2 CPU cores;
       compiling costs about 4 s in the first epoch). ``"auto"`` (default): on when there is no GPU and ``epochs`` is at least
@@ -56,12 +49,11 @@ class TrainingConfig:
     optimizer: str = "rmsprop"
     learning_rate: float = 0.001
     seed: int = 42
-    steps_per_execution: int = 128
     jit_compile: bool | str = "auto"
     deterministic: bool = True
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "codings_size", "steps_per_execution"):
+        for name in ("epochs", "batch_size", "codings_size"):
             object.__setattr__(self, name, positive_int(getattr(self, name), name))
         units = tuple(positive_int(u, "hidden_units") for u in self.hidden_units)
         if not units:
@@ -190,6 +182,13 @@ def use_xla(config: TrainingConfig) -> bool:
     return not any(d.device_type != "CPU" for d in tf.config.list_physical_devices())
 
 
+def _every_epoch(images: np.ndarray):
+    """A ``tf.data.Dataset`` whose every element is ``images`` itself, ``(n, 28, 28)``, forever."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensors(images).repeat()
+
+
 def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10,
               callbacks=()):
     """Train a VAE on normal images; return ``(model, history)``.
@@ -198,6 +197,11 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
     ``best_val_loss`` and ``seconds`` (wall time of ``fit``). The returned model holds the weights
     of the best validation epoch. Inputs are checked before any work starts. ``print_every=0``
     prints nothing. ``callbacks``: extra Keras callbacks (timers, for example), run last.
+
+    The engine: ``fit`` gets the whole training set once per epoch, and
+    :meth:`VAE.train_step <vaelib.model.VAE.train_step>` shuffles it and runs every step of
+    ``config.batch_size`` images inside one compiled call, so there is one dispatch per epoch and
+    no per-epoch data pipeline. The steps are those of plain Keras on the same order (tested).
     """
     train_images = check_training_images(train_images, "train_images")
     valid_images = check_training_images(valid_images, "valid_images")
@@ -207,8 +211,8 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
     model = VAE(config.codings_size, config.hidden_units, config.activation, config.kl_weight, seed=config.seed)
     optimizer = keras.optimizers.get({"class_name": config.optimizer,
                                       "config": {"learning_rate": config.learning_rate}})
-    # fit hands over steps_per_execution batches at a time; the model's train_step runs them as
-    # separate steps of batch_size images inside one compiled call (see VAE.step_batch_size).
+    # Datasets that repeat one tensor keep one iterator for the whole training, for training and
+    # validation alike: nothing is sliced, copied or set up again per epoch.
     model.step_batch_size = config.batch_size
     model.compile(optimizer=optimizer, loss="binary_crossentropy", jit_compile=xla)
     xla = bool(model.jit_compile)  # what Keras actually does
@@ -217,12 +221,12 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
                  + list(callbacks))
     start = time.perf_counter()
     fit = model.fit(
-        train_images,
-        train_images,
-        validation_data=(valid_images, valid_images),
+        _every_epoch(train_images),
+        steps_per_epoch=1,
+        validation_data=_every_epoch(valid_images),
+        validation_steps=1,
         epochs=config.epochs,
-        batch_size=config.batch_size * config.steps_per_execution,
-        shuffle=True,
+        shuffle=False,  # train_step shuffles
         callbacks=callbacks,
         verbose=0,
     )
