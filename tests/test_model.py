@@ -105,3 +105,27 @@ def test_sampling_noise_is_keras_random_normal_from_the_same_seed():
     for _ in range(2):
         noise = np.asarray(layer([zeros, zeros], training=True))
         assert np.array_equal(noise, np.asarray(keras.random.normal((5, 4), seed=generator)))
+
+
+@pytest.mark.parametrize("batch", [128, 5, 1])  # even; odd (halves of 2 and 3); one image (an empty half)
+def test_training_by_halves_gives_each_images_outputs_and_the_batchs_gradient(sample_images, batch):
+    """In training the encoder and decoder run on each half of the batch apart (two cores at once);
+    each image's outputs are those of the whole batch, and so is the loss's gradient."""
+    import tensorflow as tf
+
+    model = VAE(4, (32, 16), seed=3)
+    images = sample_images[0][:batch]
+    mean, log_var = (np.asarray(t) for t in VAE._by_halves(model.encoder, images, training=True))
+    whole_mean, whole_log_var = (np.asarray(t) for t in model.encoder(images, training=True))
+    assert mean.shape == (batch, 4)
+    assert np.allclose(mean, whole_mean, rtol=1e-5, atol=1e-6)
+    assert np.allclose(log_var, whole_log_var, rtol=1e-5, atol=1e-6)
+
+    def gradients(network_call):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(network_call(mean)))
+        return tape.gradient(loss, model.decoder.trainable_variables)
+
+    halves = gradients(lambda codings: VAE._by_halves(model.decoder, codings, training=True))
+    whole = gradients(lambda codings: model.decoder(codings, training=True))
+    assert all(np.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(halves, whole))

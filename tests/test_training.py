@@ -112,6 +112,18 @@ def test_epoch_order_is_a_new_permutation_every_epoch_and_follows_the_seed():
     assert not np.array_equal(first, other_seed.epoch_order(100, 0).numpy())
 
 
+def test_every_epoch_dataset_repeats_the_images_without_autotuning(sample_images):
+    """Autotuning off: with it, dropping the validation iterator after each epoch (Keras does)
+    waited for the tuning thread, about a quarter of a second in most epochs."""
+    from vaelib.training import every_epoch_dataset
+
+    images = sample_images[0][:10]
+    dataset = every_epoch_dataset(images)
+    assert dataset.options().autotune.enabled is False
+    first, second = (element.numpy() for element in dataset.take(2))
+    assert np.array_equal(first, images) and np.array_equal(second, images)
+
+
 @pytest.mark.parametrize("train_count", [100, 96, 20])  # a smaller last batch; none; no full batch
 def test_training_steps_are_those_of_plain_keras_fit(sample_images, train_count):
     """train_vae's one call per epoch takes the steps of plain Keras: one gradient step per batch of
