@@ -64,6 +64,17 @@ def test_the_runs_peak_is_its_best_measurement_and_every_share_is_of_it(bench):
     assert again == r
 
 
+def test_matmuls_alone_at_a_large_batch_set_the_peak_when_faster(bench):
+    r = results_with_peaks(80.0, [190.0, 200.0, 160.0])
+    r["ceiling"]["ladder"] = [{"batch": 128, "parts": ["matmuls"], "gflops": 170.0},
+                              {"batch": 128, "parts": ["matmuls", "activations"], "gflops": 150.0}]
+    r["ceiling"]["rows"] = [{"batch": 2048, "parts": ["matmuls"], "gflops": 250.0}]
+    bench.settle_peak(r)
+    assert r["matmul_peak"]["gflops"] == 250.0 and r["matmul_peak"]["n"] == 2048
+    assert r["matmul_peak"]["chains"] == {"128": 170.0, "2048": 250.0}
+    assert r["comparison"]["vaelib"]["peak_fraction"] == pytest.approx(80.0 / 250.0)
+
+
 def test_the_performance_page_is_rendered_from_the_committed_results(bench):
     results = json.loads((ROOT / "bench" / "results.json").read_text())
     bench.settle_peak(results)
