@@ -197,6 +197,21 @@ def every_epoch_dataset(images: np.ndarray):
     return tf.data.Dataset.from_tensors(images).repeat().with_options(options)
 
 
+def epoch_batches(model: VAE, images: np.ndarray, batch_size: int, epochs: int):
+    """A ``tf.data.Dataset`` of every epoch's batches ``(<= batch_size, 28, 28)``, one per step, in
+    the order :meth:`VAE.epoch_order <vaelib.model.VAE.epoch_order>` gives each epoch: the batches
+    that the compiled epoch of ``train_vae`` cuts in the graph, for training without XLA."""
+    import tensorflow as tf
+
+    count, steps = len(images), -(-len(images) // batch_size)
+    orders = tf.data.Dataset.range(epochs).flat_map(
+        lambda epoch: tf.data.Dataset.from_tensor_slices(model.epoch_order(count, epoch * steps)).batch(batch_size))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (tf.data.Dataset.zip((orders, tf.data.Dataset.from_tensors(images).repeat()))
+            .map(lambda order, all_images: tf.gather(all_images, order)).with_options(options))
+
+
 def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10,
               callbacks=()):
     """Train a VAE on normal images; return ``(model, history)``.
@@ -206,10 +221,12 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
     of the best validation epoch. Inputs are checked before any work starts. ``print_every=0``
     prints nothing. ``callbacks``: extra Keras callbacks (timers, for example), run last.
 
-    The engine: ``fit`` gets the whole training set once per epoch, and
+    The engine, with XLA: ``fit`` gets the whole training set once per epoch, and
     :meth:`VAE.train_step <vaelib.model.VAE.train_step>` shuffles it and runs every step of
     ``config.batch_size`` images inside one compiled call, so there is one dispatch per epoch and
-    no per-epoch data pipeline. The steps are those of plain Keras on the same order (tested).
+    no per-epoch data pipeline. Without XLA, ``fit`` gets the same batches one per step
+    (:func:`epoch_batches`): TensorFlow's graph executor does not run such a loop of steps
+    reproducibly. Either way the steps are those of plain Keras on the same order (tested).
     """
     train_images = check_training_images(train_images, "train_images")
     valid_images = check_training_images(valid_images, "valid_images")
@@ -219,18 +236,23 @@ def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfi
     model = VAE(config.codings_size, config.hidden_units, config.activation, config.kl_weight, seed=config.seed)
     optimizer = keras.optimizers.get({"class_name": config.optimizer,
                                       "config": {"learning_rate": config.learning_rate}})
-    # Datasets that repeat one tensor keep one iterator for the whole training, for training and
-    # validation alike: nothing is sliced, copied or set up again per epoch.
-    model.step_batch_size = config.batch_size
     model.compile(optimizer=optimizer, loss="binary_crossentropy", jit_compile=xla)
     xla = bool(model.jit_compile)  # what Keras actually does
+    # Datasets that repeat one tensor keep one iterator for the whole training, for training and
+    # validation alike: nothing is sliced, copied or set up again per epoch.
+    if xla:
+        model.step_batch_size = config.batch_size
+        train_data, steps_per_epoch = every_epoch_dataset(train_images), 1
+    else:
+        train_data = epoch_batches(model, train_images, config.batch_size, config.epochs)
+        steps_per_epoch = -(-len(train_images) // config.batch_size)
     best = KeepBestWeights()
     callbacks = ([StopOnNonFiniteLoss(), best] + ([EpochPrinter(print_every)] if print_every else [])
                  + list(callbacks))
     start = time.perf_counter()
     fit = model.fit(
-        every_epoch_dataset(train_images),
-        steps_per_epoch=1,
+        train_data,
+        steps_per_epoch=steps_per_epoch,
         validation_data=every_epoch_dataset(valid_images),
         validation_steps=1,
         epochs=config.epochs,
