@@ -192,9 +192,16 @@ def every_epoch_dataset(images: np.ndarray):
     """
     import tensorflow as tf
 
+    return _untuned(tf.data.Dataset.from_tensors(images).repeat())
+
+
+def _untuned(dataset):
+    """``dataset`` with tf.data's autotuning off (see :func:`every_epoch_dataset`)."""
+    import tensorflow as tf
+
     options = tf.data.Options()
     options.autotune.enabled = False
-    return tf.data.Dataset.from_tensors(images).repeat().with_options(options)
+    return dataset.with_options(options)
 
 
 def epoch_batches(model: VAE, images: np.ndarray, batch_size: int, epochs: int):
@@ -206,10 +213,8 @@ def epoch_batches(model: VAE, images: np.ndarray, batch_size: int, epochs: int):
     count, steps = len(images), -(-len(images) // batch_size)
     orders = tf.data.Dataset.range(epochs).flat_map(
         lambda epoch: tf.data.Dataset.from_tensor_slices(model.epoch_order(count, epoch * steps)).batch(batch_size))
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return (tf.data.Dataset.zip((orders, tf.data.Dataset.from_tensors(images).repeat()))
-            .map(lambda order, all_images: tf.gather(all_images, order)).with_options(options))
+    return _untuned(tf.data.Dataset.zip((orders, tf.data.Dataset.from_tensors(images).repeat()))
+                    .map(lambda order, all_images: tf.gather(all_images, order)))
 
 
 def train_vae(train_images, valid_images, config: TrainingConfig = TrainingConfig(), print_every: int = 10,
