@@ -126,9 +126,9 @@ def test_every_epoch_dataset_repeats_the_images_without_autotuning(sample_images
 
 @pytest.mark.parametrize("train_count", [100, 96, 20])  # a smaller last batch; none; no full batch
 def test_training_steps_are_those_of_plain_keras_fit(sample_images, train_count):
-    """train_vae's one call per epoch takes the steps of plain Keras: one gradient step per batch of
-    32 that fit hands over (``step_batch_size=None``), unshuffled, on the images in each epoch's
-    order (:meth:`VAE.epoch_order`). Training losses are bit-identical; weights and validation
+    """train_vae without XLA takes the steps of plain Keras: one gradient step per batch of 32 that
+    fit hands over (``step_batch_size=None``), unshuffled, on the images in each epoch's order
+    (:meth:`VAE.epoch_order`, the order the compiled epoch with XLA uses too). Training losses are bit-identical; weights and validation
     losses agree to the last bits (TensorFlow may round an update differently, about 1e-8)."""
     import keras
 

@@ -138,13 +138,20 @@ KERNEL_STAGGER_S = 2
 KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
 
 
-def run_quietly(cmd: list[str], what: str, **kwargs) -> None:
-    """Run ``cmd``; show its output only if it fails (kernels print start-up noise on stderr).
-    A run whose kernel died before it started (a port taken meanwhile) is tried once more."""
+def run_captured(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``cmd`` with its output captured; a run whose kernel died before it started (a port
+    taken meanwhile) is tried once more."""
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode != 0 and KERNEL_START_FAILURE in done.stdout + done.stderr:
         print(f"  {what}: the kernel did not start; trying once more", flush=True)
         done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    return done
+
+
+def run_quietly(cmd: list[str], what: str, **kwargs) -> None:
+    """Run ``cmd`` (:func:`run_captured`); show its output only if it fails (kernels print
+    start-up noise on stderr)."""
+    done = run_captured(cmd, what, **kwargs)
     if done.returncode != 0:
         print(done.stdout[-20000:], done.stderr[-20000:], sep="\n", file=sys.stderr)
         raise RuntimeError(f"{what} failed (exit status {done.returncode}); its output is above.")
@@ -191,10 +198,7 @@ def validate() -> None:
     def run(group):
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
                "--rootdir", str(SRC), *map(str, group)]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=SRC)
-        if done.returncode != 0 and KERNEL_START_FAILURE in done.stdout + done.stderr:
-            done = subprocess.run(cmd, capture_output=True, text=True, cwd=SRC)
-        return done
+        return run_captured(cmd, "validating " + ", ".join(nb.name for nb in group), cwd=SRC)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = []

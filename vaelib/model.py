@@ -106,9 +106,10 @@ class VAE(keras.Model):
     that ``fit`` hands over, as in plain Keras. An integer: ``fit`` hands over the whole training
     set at once, once per epoch (``train_vae`` does), and :meth:`train_step` shuffles it
     (:meth:`epoch_order`) and runs consecutive steps of ``step_batch_size`` images (the last one
-    smaller if the batch does not divide evenly) inside one compiled call. The steps and updates
-    are those of plain ``fit(batch_size=step_batch_size, shuffle=False)`` on the images in that
-    order (tested); only the dispatch and the data handling per epoch are saved. In training, the
+    smaller if the batch does not divide evenly) inside one compiled call: the steps of plain
+    ``fit(batch_size=step_batch_size, shuffle=False)`` on the images in that order, with one
+    dispatch per epoch. ``train_vae`` uses it with XLA only: TensorFlow's graph executor does not
+    run this loop reproducibly from one process to the next. In training, the
     encoder and the decoder run on each half of a batch apart (:meth:`_by_halves`), so that XLA
     keeps two CPU cores busy; outputs and loss are those of the whole batch.
     """
