@@ -1005,7 +1005,7 @@ def render_page(r: dict) -> str:
         "train without it; every training row here runs as the course's 100 epochs would). Keras refuses XLA while TensorFlow's op determinism is on, so with XLA vaelib "
         "leaves op determinism off: XLA's CPU code is deterministic by itself (rows 1 and 2; the unit "
         "test `test_xla_training_is_reproducible` checks it too). XLA rounds differently, so its losses "
-        "differ in the last digits from a run without it. With a GPU, `\"auto\"` turns XLA off and op "
+        "differ slightly (it draws the sampling noise with its own generator) from a run without it. With a GPU, `\"auto\"` turns XLA off and op "
         "determinism on.",
         xla_ab_note(r),
         "- Without XLA (rows 5 and 6) `fit` takes the same batches one per step, from a dataset in the "

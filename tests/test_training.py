@@ -171,3 +171,11 @@ def test_epoch_batches_are_each_epochs_order_cut_into_batches(sample_images):
         order = model.epoch_order(10, 3 * epoch).numpy()
         assert np.array_equal(np.concatenate(batches[3 * epoch:3 * epoch + 3]), images[order])
 
+
+
+@pytest.mark.parametrize("field, value", [("hidden_units", 16), ("optimizer", None), ("seed", -1), ("seed", "a"),
+                                          ("seed", 1.5), ("activation", "foo")])
+def test_bad_settings_name_the_field_before_training(field, value):
+    """Found by a fresh user's trial: these failed later, inside Keras, without naming the field."""
+    with pytest.raises(ParameterError, match=field):
+        small_config(**{field: value})

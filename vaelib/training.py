@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass
 
@@ -32,7 +33,8 @@ class TrainingConfig:
       ops of a step (the book's Performance appendix measures the gain per epoch on 2 CPU cores;
       compiling costs about 4 s in the first epoch). ``"auto"`` (default): on when there is no GPU and ``epochs`` is at least
       :data:`XLA_MIN_EPOCHS`; off with a GPU, where XLA does not promise deterministic kernels.
-      XLA rounds differently, so the losses differ in the last digits from a run without it, but
+      XLA rounds differently and draws the sampling noise with its own generator, so the losses
+      differ slightly (about 1e-3) from a run without it, but
       they are reproducible either way. ``history["xla"]`` says whether it was used.
     * ``deterministic``: the same seed gives bit-identical losses. Without XLA, TensorFlow is asked
       for deterministic kernels (``enable_op_determinism``); with XLA on a CPU the generated code is
@@ -55,6 +57,9 @@ class TrainingConfig:
     def __post_init__(self):
         for name in ("epochs", "batch_size", "codings_size"):
             object.__setattr__(self, name, positive_int(getattr(self, name), name))
+        if not isinstance(self.hidden_units, (tuple, list)):
+            raise ParameterError(f"hidden_units={self.hidden_units!r} must be a list of layer widths, "
+                                 "for example (256, 128, 64).")
         units = tuple(positive_int(u, "hidden_units") for u in self.hidden_units)
         if not units:
             raise ParameterError("hidden_units is empty; give at least one layer width.")
@@ -63,7 +68,16 @@ class TrainingConfig:
             raise ParameterError(f"learning_rate={self.learning_rate!r} must be a number > 0.")
         if not (isinstance(self.kl_weight, (int, float)) and 0 <= self.kl_weight < math.inf):
             raise ParameterError(f"kl_weight={self.kl_weight!r} must be a number >= 0.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed < 2**32:
+            raise ParameterError(f"seed={self.seed!r} must be a whole number from 0 to 2**32 - 1.")
         try:
+            keras.activations.get(self.activation)
+        except ValueError:
+            raise ParameterError(f"activation={self.activation!r} is not a Keras activation name "
+                                 "(for example 'selu', 'relu', 'elu').") from None
+        try:
+            if not isinstance(self.optimizer, str):
+                raise ValueError
             keras.optimizers.get(self.optimizer)
         except ValueError:
             raise ParameterError(f"optimizer={self.optimizer!r} is not a Keras optimizer name "
